@@ -12,7 +12,7 @@ from config.points_config import DEFAULT_RULES, PointsRules
 from src.database.engine import create_engine, create_session_factory
 from src.services.points_service import PointsService
 from tests.support.clock import FakeClock
-from tests.support.database import TRUNCATE, reset_schema, test_database_url
+from tests.support.database import TRUNCATE, drop_test_database, reset_schema, test_database_url
 
 
 @pytest.fixture(scope="session")
@@ -20,6 +20,7 @@ def database_url() -> Iterator[str]:
     url = test_database_url()
     reset_schema(url)
     yield url
+    drop_test_database()
 
 
 @pytest.fixture(scope="session")

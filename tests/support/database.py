@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from config.settings import PROJECT_ROOT, get_settings
 from src.database.engine import normalise_url
 
-TEST_DATABASE = "syntra_test"
+# One database per test run on the embedded server, so parallel runs never share state.
+TEST_DATABASE = f"syntra_test_{os.getpid()}"
 LEDGER_TABLES = ("points_transactions", "points_balances", "users")
 
 
@@ -24,6 +25,26 @@ def test_database_url() -> str:
     from src.database.embedded import embedded_url
 
     return embedded_url(TEST_DATABASE, get_settings().data_dir)
+
+
+def drop_test_database() -> None:
+    """Drop this run's embedded database (a TEST_DATABASE_URL server is left as it is)."""
+    if os.environ.get("TEST_DATABASE_URL"):
+        return
+    import subprocess
+
+    from src.database.embedded import ensure_running
+
+    server = ensure_running(get_settings().data_dir)
+    subprocess.run(
+        [
+            *server.psql_args("postgres"),
+            "-qc",
+            f'DROP DATABASE IF EXISTS "{TEST_DATABASE}" WITH (FORCE)',
+        ],
+        check=False,
+        capture_output=True,
+    )
 
 
 def alembic_config(url: str) -> Config:
