@@ -132,3 +132,22 @@ async def audit_ledger(engine: AsyncEngine, rules: PointsRules, timezone: str) -
             if rows:
                 report.violations[name] = [tuple(r) for r in rows]
     return report
+
+
+async def _main() -> int:
+    from config.settings import get_settings
+    from src.bootstrap import build_context
+
+    context = build_context(get_settings())
+    try:
+        report = await audit_ledger(context.engine, context.rules, context.settings.timezone)
+    finally:
+        await context.close()
+    print(report.summary())
+    return 0 if report.ok else 1
+
+
+if __name__ == "__main__":
+    import asyncio
+
+    raise SystemExit(asyncio.run(_main()))

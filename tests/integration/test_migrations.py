@@ -1,0 +1,52 @@
+"""Migrations: the stairway (up, down, up) and "the models equal the migrations"."""
+
+from __future__ import annotations
+
+import asyncio
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from alembic import command
+from src.database.models import Base
+from tests.support.database import alembic_config
+
+
+async def _scalar(url: str, sql: str) -> object:
+    engine = create_async_engine(url)
+    async with engine.connect() as conn:
+        value = await conn.scalar(text(sql))
+    await engine.dispose()
+    return value
+
+
+def test_stairway_upgrade_downgrade_upgrade(database_url: str) -> None:
+    cfg = alembic_config(database_url)
+    command.downgrade(cfg, "base")
+    assert asyncio.run(_scalar(database_url, "SELECT to_regclass('points_transactions')")) is None
+    assert asyncio.run(_scalar(database_url, "SELECT to_regproc('points_move')")) is None
+    command.upgrade(cfg, "head")
+    command.downgrade(cfg, "-1")
+    command.upgrade(cfg, "head")
+    assert asyncio.run(_scalar(database_url, "SELECT count(*) FROM points_levels")) == 6
+    assert (
+        asyncio.run(_scalar(database_url, "SELECT to_regproc('points_earn_request')")) is not None
+    )
+
+
+def test_models_equal_migrations(database_url: str) -> None:
+    def diff(connection: Connection) -> list[object]:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        return list(compare_metadata(context, Base.metadata))
+
+    async def run() -> list[object]:
+        engine = create_async_engine(database_url)
+        async with engine.connect() as conn:
+            result = await conn.run_sync(diff)
+        await engine.dispose()
+        return result
+
+    assert asyncio.run(run()) == []

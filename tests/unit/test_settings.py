@@ -1,0 +1,46 @@
+"""Settings fail fast, naming the variable, and accept the usual spellings."""
+
+from __future__ import annotations
+
+import pytest
+
+from config.settings import SettingsError, load_settings
+
+
+def test_defaults_need_no_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("DATABASE_URL", "BOT_TOKEN", "ADMIN_IDS", "TIMEZONE"):
+        monkeypatch.delenv(name, raising=False)
+    settings = load_settings(_env_file=None)
+    assert settings.database_url is None and settings.bot_token is None
+    assert settings.timezone == "UTC" and settings.admin_ids == frozenset()
+
+
+def test_values_are_parsed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ADMIN_IDS", "1, 22 ,333")
+    monkeypatch.setenv("TIMEZONE", "Europe/Moscow")
+    monkeypatch.setenv("BOT_TOKEN", "123:abc")
+    monkeypatch.setenv("LOG_LEVEL", "debug")
+    settings = load_settings(_env_file=None)
+    assert settings.admin_ids == frozenset({1, 22, 333})
+    assert settings.tz.key == "Europe/Moscow" and settings.log_level == "DEBUG"
+    assert settings.bot_token is not None and settings.bot_token.get_secret_value() == "123:abc"
+    assert "123:abc" not in repr(settings)  # secrets never reach logs
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("TIMEZONE", "Mars/Olympus"),
+        ("ADMIN_IDS", "12,abc"),
+        ("DATABASE_URL", "mysql://root@localhost/db"),
+        ("LOG_FORMAT", "xml"),
+        ("LOG_LEVEL", "LOUD"),
+        ("DB_POOL_SIZE", "0"),
+    ],
+)
+def test_invalid_values_name_the_variable(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError, match=f"invalid setting {name}"):
+        load_settings(_env_file=None)
