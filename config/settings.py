@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -44,6 +44,18 @@ class Settings(BaseSettings):
     bot_token: SecretStr | None = Field(default=None, alias="BOT_TOKEN")
     admin_ids: Annotated[frozenset[int], NoDecode] = Field(default=frozenset(), alias="ADMIN_IDS")
 
+    telegram_api_base: str | None = Field(default=None, alias="TELEGRAM_API_BASE")
+    webhook_url: str | None = Field(default=None, alias="WEBHOOK_URL")
+    webhook_secret: SecretStr | None = Field(default=None, alias="WEBHOOK_SECRET")
+    webhook_listen_host: str = Field(default="0.0.0.0", alias="WEBHOOK_LISTEN_HOST")
+    webhook_listen_port: int = Field(default=8080, ge=1, le=65535, alias="WEBHOOK_LISTEN_PORT")
+
+    # The AI assistant: any OpenAI-compatible chat-completions API.
+    llm_base_url: str | None = Field(default=None, alias="LLM_BASE_URL")
+    llm_api_key: SecretStr | None = Field(default=None, alias="LLM_API_KEY")
+    llm_model: str = Field(default="gpt-4o-mini", alias="LLM_MODEL")
+    llm_timeout_seconds: float = Field(default=60, gt=0, le=600, alias="LLM_TIMEOUT_SECONDS")
+
     # Rules and time
     timezone: str = Field(default="UTC", alias="TIMEZONE")
     points_config_file: Path | None = Field(default=None, alias="POINTS_CONFIG_FILE")
@@ -62,10 +74,43 @@ class Settings(BaseSettings):
             raise ValueError("must be a PostgreSQL URL, e.g. postgresql://user@host:5432/db")
         return value
 
-    @field_validator("bot_token", "points_config_file", "log_format", mode="before")
+    @field_validator(
+        "bot_token",
+        "points_config_file",
+        "log_format",
+        "telegram_api_base",
+        "webhook_url",
+        "webhook_secret",
+        "llm_base_url",
+        "llm_api_key",
+        mode="before",
+    )
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("telegram_api_base", "webhook_url", "llm_base_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value.rstrip("/") if value else value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        # Telegram's rule for secret_token: 1-256 characters A-Z, a-z, 0-9, _ and -.
+        if value is not None:
+            raw = value.get_secret_value()
+            if not (1 <= len(raw) <= 256) or not all(c.isalnum() or c in "_-" for c in raw):
+                raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
+        return value
+
+    @model_validator(mode="after")
+    def _webhook_needs_secret(self) -> Settings:
+        if self.webhook_url and self.webhook_secret is None:
+            raise ValueError("WEBHOOK_SECRET is required when WEBHOOK_URL is set")
+        return self
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -107,8 +152,10 @@ def load_settings(**overrides: object) -> Settings:
     except ValidationError as exc:
         lines = []
         for error in exc.errors():
-            name = str(error["loc"][0]) if error["loc"] else "?"
-            lines.append(f"invalid setting {name.upper()}: {error['msg']}")
+            if error["loc"]:
+                lines.append(f"invalid setting {str(error['loc'][0]).upper()}: {error['msg']}")
+            else:  # a rule across settings; its message names the variables
+                lines.append(f"invalid settings: {error['msg'].removeprefix('Value error, ')}")
         raise SettingsError("; ".join(lines)) from None
 
 

@@ -9,10 +9,17 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from config.points_config import DEFAULT_RULES, PointsRules
+from config.settings import load_settings
+from src.bot.dispatcher import create_dispatcher
+from src.bot.local_session import local_bot
 from src.database.engine import create_engine, create_session_factory
+from src.services.llm_client import LLMClient
 from src.services.points_service import PointsService
+from src.services.user_service import UserService
 from tests.support.clock import FakeClock
 from tests.support.database import TRUNCATE, drop_test_database, reset_schema, test_database_url
+from tests.support.fake_openai import FakeOpenAI
+from tests.support.telegram import BotHarness
 
 
 @pytest.fixture(scope="session")
@@ -71,3 +78,35 @@ def make_service(
 @pytest.fixture
 def points(make_service: ServiceFactory, clean_db: None) -> PointsService:
     return make_service()
+
+
+@pytest.fixture(scope="session")
+async def fake_llm() -> AsyncIterator[FakeOpenAI]:
+    async with FakeOpenAI() as fake:
+        yield fake
+
+
+ADMIN_ID = 777_000_001
+
+
+@pytest.fixture
+async def harness(
+    points: PointsService,
+    sessions: async_sessionmaker[AsyncSession],
+    clock: FakeClock,
+    fake_llm: FakeOpenAI,
+) -> AsyncIterator[BotHarness]:
+    """The production dispatcher on the test database, a local Bot API and a fake LLM."""
+    fake_llm.mode, fake_llm.reply, fake_llm.expected_key = "ok", None, None
+    fake_llm.requests.clear()
+    settings = load_settings(_env_file=None, ADMIN_IDS=str(ADMIN_ID), TIMEZONE="UTC")
+    llm = LLMClient(base_url=fake_llm.base_url, api_key="test-key", model="test-model", timeout=2)
+    dispatcher = create_dispatcher(
+        settings=settings,
+        points=points,
+        users=UserService(session_factory=sessions, clock=clock),
+        llm=llm,
+    )
+    bot, session = local_bot()
+    yield BotHarness(dispatcher, bot, session)
+    await llm.aclose()

@@ -13,6 +13,7 @@ import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
@@ -33,6 +34,7 @@ from src.services.points_types import (
     LeaderboardEntry,
     LevelInfo,
     Outcome,
+    PersonalRates,
     PointsOutcome,
     TransactionType,
     TypeStats,
@@ -64,6 +66,19 @@ def _check_int(name: str, value: object, *, minimum: int = 1, maximum: int = MAX
     if value > maximum:
         raise InvalidInputError(f"{name} must be at most {maximum}, got {value}")
     return value
+
+
+def effective_tier(tier: str, expires_at: datetime | None, now: datetime) -> Tier:
+    """The stored tier while it has not expired, else FREE (SPEC 1)."""
+    if expires_at is None or expires_at <= now:
+        return Tier.FREE
+    return Tier(tier)
+
+
+def request_points(base: int, level_multiplier: Decimal, tier_multiplier: Decimal) -> int:
+    """SPEC rounding: exact Decimal product, half up (the database function does the same)."""
+    exact = Decimal(base) * level_multiplier * tier_multiplier
+    return int(exact.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
 def display_name(user_id: int, username: str | None, first_name: str | None) -> str:
@@ -387,6 +402,26 @@ class PointsService:
             earned_today=earned_today,
             daily_cap=self._rules.max_daily_points_earning,
             rank=rank,
+        )
+
+    async def personal_rates(self, *, user_id: int) -> PersonalRates:
+        async with self._sessions() as session:
+            row = await points_queries.get_balance_row(session, user_id)
+            user = await user_queries.get_user(session, user_id)
+        if row is None or user is None:
+            raise UnknownUserError(user_id)
+        level_mult = self._rules.level(min(row.level, self._rules.max_level)).earning_multiplier
+        tier = effective_tier(user.tier, user.tier_expires_at, self.now())
+        tier_mult = self._rules.tier_multipliers[tier]
+        return PersonalRates(
+            level=row.level,
+            level_multiplier=level_mult,
+            tier=tier.value,
+            tier_multiplier=tier_mult,
+            requests={
+                action.value: request_points(rule.base_points, level_mult, tier_mult)
+                for action, rule in self._rules.requests.items()
+            },
         )
 
     async def sync_levels(self) -> None:

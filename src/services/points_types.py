@@ -178,3 +178,14 @@ class UserStats:
     earned_today: int
     daily_cap: int
     rank: int
+
+
+@dataclass(frozen=True, slots=True)
+class PersonalRates:
+    """What one user earns per served request now: base x level x tier, rounded half up."""
+
+    level: int
+    level_multiplier: Decimal
+    tier: str
+    tier_multiplier: Decimal
+    requests: dict[str, int]

@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 import os
 
+from alembic import command
 from alembic.config import Config
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from alembic import command
 from config.settings import PROJECT_ROOT, get_settings
 from src.database.engine import normalise_url
 

@@ -1,0 +1,47 @@
+"""/language: an inline choice between Russian and English, stored on the user."""
+
+from __future__ import annotations
+
+from aiogram import Router
+from aiogram.filters import Command
+from aiogram.types import CallbackQuery, Message
+
+from src.bot.keyboards.points import LanguageCb, MenuCb, language_keyboard
+from src.database.models import User
+from src.locales import LANGUAGES, Translator, translator
+from src.services.user_service import UserService
+
+
+async def cmd_language(message: Message, t: Translator) -> None:
+    await message.answer(t("language-choose"), reply_markup=language_keyboard())
+
+
+async def on_language_menu(query: CallbackQuery, t: Translator) -> None:
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.answer(t("language-choose"), reply_markup=language_keyboard())
+
+
+async def on_language_chosen(
+    query: CallbackQuery,
+    callback_data: LanguageCb,
+    db_user: User | None,
+    users: UserService,
+    t: Translator,
+) -> None:
+    if callback_data.code not in LANGUAGES or db_user is None:
+        await query.answer(t("error-unavailable"), show_alert=True)
+        return
+    await users.set_language(user_id=db_user.telegram_id, language=callback_data.code)
+    chosen = translator(callback_data.code)
+    await query.answer(chosen("language-set"))
+    if isinstance(query.message, Message):
+        await query.message.edit_text(chosen("language-set"))
+
+
+def create_router() -> Router:
+    router = Router(name=__name__)
+    router.message.register(cmd_language, Command("language"))
+    router.callback_query.register(on_language_menu, MenuCb.filter())
+    router.callback_query.register(on_language_chosen, LanguageCb.filter())
+    return router

@@ -1,0 +1,128 @@
+"""An in-process Bot API: a session that answers aiogram's requests the way Telegram would.
+
+The console (`./manage.sh console`) and the handler tests use it instead of Telegram: every
+request is recorded, and sendMessage / editMessageText / sendPhoto / getMe / ... return objects
+shaped like Telegram's answers (message ids count up, edits keep their message id).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import AsyncGenerator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, cast
+
+from aiogram import Bot
+from aiogram.client.session.base import BaseSession
+from aiogram.methods import (
+    EditMessageReplyMarkup,
+    EditMessageText,
+    GetMe,
+    SendMessage,
+    SendPhoto,
+    TelegramMethod,
+)
+from aiogram.methods.base import TelegramType
+from aiogram.types import BufferedInputFile, Chat, FSInputFile, Message, PhotoSize, User
+
+BOT_USER = User(id=1_000_000_001, is_bot=True, first_name="Syntra", username="syntra_bot")
+
+
+@dataclass
+class SentPhoto:
+    chat_id: int
+    data: bytes
+    filename: str | None
+    caption: str | None
+
+
+@dataclass
+class LocalBotSession(BaseSession):
+    """Records requests in `requests`; photos' bytes in `photos`."""
+
+    requests: list[TelegramMethod[Any]] = field(default_factory=list)
+    photos: list[SentPhoto] = field(default_factory=list)
+    bot_user: User = BOT_USER
+
+    def __post_init__(self) -> None:
+        super().__init__()
+        self._message_ids = itertools.count(1)
+
+    async def close(self) -> None:
+        return None
+
+    async def make_request(
+        self, bot: Bot, method: TelegramMethod[TelegramType], timeout: int | None = None
+    ) -> TelegramType:
+        self.requests.append(method)
+        return cast(TelegramType, self._answer(method))
+
+    async def stream_content(
+        self,
+        url: str,
+        headers: dict[str, Any] | None = None,
+        timeout: int = 30,
+        chunk_size: int = 65536,
+        raise_for_status: bool = True,
+    ) -> AsyncGenerator[bytes, None]:
+        raise NotImplementedError("the local Bot API serves no files")
+        yield b""  # pragma: no cover
+
+    def _message(self, chat_id: int | str, message_id: int | None = None, **fields: Any) -> Message:
+        return Message(
+            message_id=message_id or next(self._message_ids),
+            date=datetime.now(UTC),
+            chat=Chat(id=int(chat_id), type="private"),
+            from_user=self.bot_user,
+            **fields,
+        )
+
+    def _answer(self, method: TelegramMethod[Any]) -> Any:
+        if isinstance(method, GetMe):
+            return self.bot_user
+        if isinstance(method, SendMessage):
+            return self._message(method.chat_id, text=method.text, reply_markup=method.reply_markup)
+        if isinstance(method, EditMessageText):
+            return self._message(
+                method.chat_id or 0,
+                method.message_id,
+                text=method.text,
+                reply_markup=method.reply_markup,
+            )
+        if isinstance(method, EditMessageReplyMarkup):
+            return self._message(
+                method.chat_id or 0, method.message_id, reply_markup=method.reply_markup
+            )
+        if isinstance(method, SendPhoto):
+            data, name = self._photo_bytes(method.photo)
+            self.photos.append(SentPhoto(int(method.chat_id), data, name, method.caption))
+            photo = PhotoSize(
+                file_id=f"local-{len(self.photos)}", file_unique_id="u", width=1, height=1
+            )
+            return self._message(method.chat_id, photo=[photo], caption=method.caption)
+        # setMyCommands, answerCallbackQuery, sendChatAction, deleteWebhook, ... answer True.
+        return True
+
+    @staticmethod
+    def _photo_bytes(photo: Any) -> tuple[bytes, str | None]:
+        if isinstance(photo, BufferedInputFile):
+            return photo.data, photo.filename
+        if isinstance(photo, FSInputFile):
+            with open(photo.path, "rb") as handle:
+                return handle.read(), photo.filename
+        return b"", None
+
+    # Conveniences for tests and the console.
+    def take(self) -> list[TelegramMethod[Any]]:
+        taken, self.requests = self.requests, []
+        return taken
+
+
+def local_bot(token: str = "42:LOCAL") -> tuple[Bot, LocalBotSession]:
+    from aiogram.client.default import DefaultBotProperties
+    from aiogram.enums import ParseMode
+
+    session = LocalBotSession()
+    bot = Bot(token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
+    return bot, session

@@ -1,0 +1,134 @@
+"""A local fake of the OpenAI chat-completions API, speaking the real protocol over HTTP.
+
+async with FakeOpenAI() as fake:
+    client = LLMClient(base_url=fake.base_url, ...)
+    fake.mode = "slow"        # "ok" | "slow" | "error" | "malformed", switchable any time
+    fake.reply = "Hi"         # fixed answer text; None answers "Answer: <last user message>"
+    fake.expected_key = "sk"  # require "Authorization: Bearer sk" (401 otherwise)
+    fake.requests[-1].body    # every request received: JSON body and lower-cased headers
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, Literal
+
+from aiohttp import web
+
+Mode = Literal["ok", "slow", "error", "malformed"]
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    path: str
+    headers: dict[str, str]  # names lower-cased
+    body: Any  # the parsed JSON body (None if it was not JSON)
+
+
+class FakeOpenAI:
+    def __init__(self) -> None:
+        self.mode: Mode = "ok"
+        self.reply: str | None = None
+        self.delay: float = 5.0
+        self.expected_key: str | None = None
+        self.requests: list[RecordedRequest] = []
+        self._ids = itertools.count(1)
+        self._runner: web.AppRunner | None = None
+        self._port: int | None = None
+
+    @property
+    def base_url(self) -> str:
+        if self._port is None:
+            raise RuntimeError("FakeOpenAI is not running; use `async with FakeOpenAI()`")
+        return f"http://127.0.0.1:{self._port}/v1"
+
+    async def __aenter__(self) -> FakeOpenAI:
+        app = web.Application()
+        app.router.add_post("/v1/chat/completions", self._chat_completions)
+        # Cancel a slow handler when the client hangs up, so shutdown does not wait for it.
+        self._runner = web.AppRunner(app, handler_cancellation=True, shutdown_timeout=1.0)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self._port = int(self._runner.addresses[0][1])
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+        self._runner = None
+        self._port = None
+
+    async def _chat_completions(self, request: web.Request) -> web.Response:
+        try:
+            body: Any = await request.json()
+        except ValueError:
+            body = None
+        headers = {name.lower(): value for name, value in request.headers.items()}
+        self.requests.append(RecordedRequest(path=request.path, headers=headers, body=body))
+
+        wanted = None if self.expected_key is None else f"Bearer {self.expected_key}"
+        if wanted is not None and headers.get("authorization") != wanted:
+            return _error(
+                401, "Incorrect API key provided.", "invalid_request_error", "invalid_api_key"
+            )
+        if not isinstance(body, dict) or not isinstance(body.get("messages"), list):
+            return _error(400, "'messages' is a required property.", "invalid_request_error", None)
+
+        if self.mode == "error":
+            return _error(
+                500, "The server had an error while processing your request.", "server_error", None
+            )
+        if self.mode == "slow":
+            await asyncio.sleep(self.delay)
+        model = str(body.get("model", "fake-model"))
+        if self.mode == "malformed":
+            return web.json_response(
+                {"id": self._next_id(), "object": "chat.completion", "model": model}
+            )
+
+        content = self.reply if self.reply is not None else f"Answer: {_last_user_text(body)}"
+        return web.json_response(
+            {
+                "id": self._next_id(),
+                "object": "chat.completion",
+                "created": int(time.time()),
+                "model": model,
+                "choices": [
+                    {
+                        "index": 0,
+                        "message": {"role": "assistant", "content": content},
+                        "finish_reason": "stop",
+                    }
+                ],
+                "usage": {
+                    "prompt_tokens": 10,
+                    "completion_tokens": len(content.split()),
+                    "total_tokens": 10 + len(content.split()),
+                },
+            }
+        )
+
+    def _next_id(self) -> str:
+        return f"chatcmpl-fake{next(self._ids)}"
+
+
+def _last_user_text(body: dict[str, Any]) -> str:
+    for message in reversed(body["messages"]):
+        if isinstance(message, dict) and message.get("role") == "user":
+            return str(message.get("content", ""))
+    return ""
+
+
+def _error(status: int, message: str, kind: str, code: str | None) -> web.Response:
+    payload = {"error": {"message": message, "type": kind, "param": None, "code": code}}
+    return web.json_response(payload, status=status)
