@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
+from alembic import context
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from alembic import context
 from config.settings import get_settings
 from src.database.engine import normalise_url, resolve_database_url
 from src.database.models import Base
