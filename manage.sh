@@ -48,6 +48,12 @@ Usage: ./manage.sh <command> [args]
   migrate              apply database migrations (alembic upgrade head)
   test                 ruff (lint + format check), mypy, then pytest on a real PostgreSQL
   bench [earn]         the earn-path benchmark against a pgbench baseline (see docs/PERFORMANCE.md)
+  start [bot]          start the services in the background (all when none is named)
+  stop [bot]           stop them gracefully (in-flight updates finish first)
+  restart [bot]        stop, then start (safe to repeat)
+  status [bot]         running/stopped with pid and uptime (exit 0 running, 3 stopped)
+  logs [bot]           follow logs/bot.log (JSON lines; grep 💎 for points movements)
+  console              chat with the bot in this terminal, no Telegram needed
   audit                check the ledger invariants of the configured database
   db start|stop|status|psql
                        the embedded PostgreSQL (used when DATABASE_URL is not set)
@@ -57,11 +63,117 @@ Settings come from the environment or .env (see .env.example and README.md).
 HELP
 }
 
+# ---------------------------------------------------------------- services (bot; the API later)
+SERVICES=(bot)
+RUN_DIR="$ROOT/run"
+LOG_DIR="$ROOT/logs"
+
+service_entry() {
+  case "$1" in
+    bot) echo "bot.py" ;;
+    *) die "unknown service '$1' (known: ${SERVICES[*]})" ;;
+  esac
+}
+
+# Alive and not a zombie (a child that exited but was not yet reaped still answers kill -0).
+alive() {
+  kill -0 "$1" 2>/dev/null && [ "$(ps -o stat= -p "$1" 2>/dev/null | cut -c1)" != "Z" ]
+}
+
+service_pid() {
+  local pidfile="$RUN_DIR/$1.pid" pid
+  [ -f "$pidfile" ] || return 1
+  pid="$(cat "$pidfile" 2>/dev/null)"
+  if [ -n "$pid" ] && alive "$pid"; then
+    echo "$pid"
+    return 0
+  fi
+  rm -f "$pidfile"  # stale: the process is gone
+  return 1
+}
+
+service_start() {
+  local name="$1" entry pid
+  entry="$(service_entry "$name")"
+  if pid="$(service_pid "$name")"; then
+    echo "$name: already running (pid $pid)"
+    return 0
+  fi
+  # Refuse early, in this terminal, on what would stop the service anyway (token, settings).
+  "$PY" "$ROOT/$entry" --check || return 1
+  mkdir -p "$RUN_DIR" "$LOG_DIR"
+  nohup "$PY" "$ROOT/$entry" >>"$LOG_DIR/$name.out" 2>&1 </dev/null &
+  pid=$!
+  echo "$pid" >"$RUN_DIR/$name.pid"
+  # Give it a moment: a bad setting or a missing token ends the process right away.
+  local waited=0
+  while [ "$waited" -lt 30 ]; do
+    sleep 0.2
+    waited=$((waited + 1))
+    if ! alive "$pid"; then
+      rm -f "$RUN_DIR/$name.pid"
+      echo "$name: failed to start; last lines of logs/$name.out:" >&2
+      tail -n 5 "$LOG_DIR/$name.out" >&2
+      return 1
+    fi
+  done
+  echo "$name: started (pid $pid); logs: ./manage.sh logs $name"
+}
+
+service_stop() {
+  local name="$1" pid waited=0
+  if ! pid="$(service_pid "$name")"; then
+    echo "$name: not running"
+    return 0
+  fi
+  kill -TERM "$pid" 2>/dev/null || true
+  # The bot lets in-flight updates finish (up to 30 s) before it exits.
+  while alive "$pid" && [ "$waited" -lt 400 ]; do
+    sleep 0.1
+    waited=$((waited + 1))
+  done
+  if alive "$pid"; then
+    echo "$name: did not stop in 40 s, killing" >&2
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  rm -f "$RUN_DIR/$name.pid"
+  echo "$name: stopped"
+}
+
+service_status() {
+  local name="$1" pid
+  if pid="$(service_pid "$name")"; then
+    echo "$name: running (pid $pid, uptime $(ps -o etime= -p "$pid" | tr -d ' '))"
+    return 0
+  fi
+  echo "$name: stopped"
+  return 3
+}
+
+for_services() {
+  local action="$1" target="${2:-}" code=0 name
+  if [ -n "$target" ]; then
+    service_entry "$target" >/dev/null
+    "service_$action" "$target" || code=$?
+  else
+    for name in "${SERVICES[@]}"; do "service_$action" "$name" || code=$?; done
+  fi
+  return "$code"
+}
+
+cmd_logs() {
+  local name="${1:-bot}"
+  service_entry "$name" >/dev/null
+  local file="$LOG_DIR/$name.log"
+  [ -f "$file" ] || die "no log yet: $file (start the $name first)"
+  if [ -t 1 ]; then exec tail -n 100 -F "$file"; else exec tail -n 100 "$file"; fi
+}
+
 cmd_test() {
   ensure_venv
   echo "== ruff check"; "$VENV/bin/ruff" check .
   echo "== ruff format --check"; "$VENV/bin/ruff" format --check .
-  echo "== mypy config src"; "$VENV/bin/mypy" config src
+  echo "== mypy config src bot.py"; "$VENV/bin/mypy" config src bot.py
   echo "== pytest"
   local code=0
   "$PY" -m pytest "$@" || code=$?
@@ -100,6 +212,12 @@ main() {
         earn) shift || true; "$PY" -m bench.earn_bench "$@" ;;
         *) die "unknown benchmark '${1}' (earn)" ;;
       esac ;;
+    start) ensure_venv; for_services start "${1:-}" ;;
+    stop) for_services stop "${1:-}" ;;
+    restart) ensure_venv; for_services stop "${1:-}"; for_services start "${1:-}" ;;
+    status) for_services status "${1:-}" ;;
+    logs) cmd_logs "${1:-bot}" ;;
+    console) ensure_venv; exec "$PY" -m src.bot.console "$@" ;;
     audit) ensure_venv; "$PY" -m src.services.ledger_audit ;;
     db) cmd_db "$@" ;;
     *) echo "manage.sh: unknown command '$cmd'" >&2; cmd_help >&2; exit 2 ;;
