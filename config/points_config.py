@@ -62,6 +62,10 @@ class PointsRules(_Frozen):
     subscription_points_per_month: dict[Tier, int]
     max_daily_points_earning: int = Field(gt=0)
     levels: tuple[LevelRule, ...]
+    # Admin grants/deducts: a hard maximum per operation, and the amount from which the admin
+    # must confirm with a button.
+    admin_max_amount: int = Field(default=1_000_000, gt=0)
+    admin_confirm_threshold: int = Field(default=10_000, gt=0)
     # Limits on what a caller may write, so bad input is refused before it reaches the ledger.
     max_transaction_key_length: int = Field(default=128, gt=0)
     max_description_length: int = Field(default=500, gt=0)

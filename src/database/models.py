@@ -146,3 +146,55 @@ class PointsLevel(Base):
     earning_multiplier: Mapped[Decimal] = mapped_column(Numeric(6, 3))
     description: Mapped[str] = mapped_column(Text, server_default="")
     color: Mapped[str] = mapped_column(String(16), server_default="#888888")
+
+
+class PointsDailyTotal(Base):
+    """Per-day, per-type totals of closed days (the configured zone): analytics read these
+    instead of scanning the ledger. Filled lazily by the analytics service; today is live."""
+
+    __tablename__ = "points_daily_totals"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    transaction_type: Mapped[str] = mapped_column(String(48), primary_key=True)
+    tx_count: Mapped[int] = mapped_column(BigInteger)
+    credits: Mapped[int] = mapped_column(BigInteger)
+    debits: Mapped[int] = mapped_column(BigInteger)  # positive: points taken
+
+
+class PointsRollupState(Base):
+    """How far the daily totals reach, and in which time zone they were cut."""
+
+    __tablename__ = "points_rollup_state"
+
+    id: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    timezone: Mapped[str] = mapped_column(String(64))
+    rolled_through: Mapped[date | None] = mapped_column(Date)
+
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+
+class AdminAction(Base):
+    """An admin grant/deduct awaiting or past its confirmation. The ledger key of its
+    execution is `admin_action:{id}`, so a confirmation executes once however often pressed."""
+
+    __tablename__ = "admin_actions"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=False), primary_key=True)
+    admin_id: Mapped[int] = mapped_column(BigInteger)
+    action: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("users.telegram_id", ondelete="CASCADE")
+    )
+    amount: Mapped[int] = mapped_column(BigInteger)
+    description: Mapped[str] = mapped_column(Text, server_default="")
+    status: Mapped[str] = mapped_column(String(16), server_default="pending")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        CheckConstraint("action IN ('grant', 'deduct')", name="action"),
+        CheckConstraint("amount > 0", name="amount_positive"),
+        CheckConstraint(
+            "status IN ('pending', 'done', 'cancelled', 'refused')", name="status"
+        ),
+    )

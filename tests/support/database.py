@@ -15,7 +15,14 @@ from src.database.engine import normalise_url
 
 # One database per test run on the embedded server, so parallel runs never share state.
 TEST_DATABASE = f"syntra_test_{os.getpid()}"
-LEDGER_TABLES = ("points_transactions", "points_balances", "users")
+LEDGER_TABLES = (
+    "points_transactions",
+    "points_balances",
+    "users",
+    "admin_actions",
+    "points_daily_totals",
+    "points_rollup_state",
+)
 
 
 def test_database_url() -> str:
