@@ -31,13 +31,23 @@ def _renderer(fmt: LogFormat) -> structlog.types.Processor:
 
 
 def configure_logging(
-    *, level: str = "INFO", fmt: LogFormat | None = None, log_file: Path | None = None
+    *,
+    level: str = "INFO",
+    fmt: LogFormat | None = None,
+    log_file: Path | None = None,
+    stderr_level: str | None = None,
 ) -> None:
-    """Route structlog and stdlib logging to stderr and, if given, to a JSON-lines file."""
+    """Route structlog and stdlib logging to stderr and, if given, to a JSON-lines file.
+
+    `stderr_level` raises the bar for stderr only (the console keeps its chat readable with
+    WARNING while the file still gets everything from `level` up).
+    """
     console_fmt = fmt or (LogFormat.CONSOLE if sys.stderr.isatty() else LogFormat.JSON)
     handlers: list[logging.Handler] = []
 
     stream = logging.StreamHandler(sys.stderr)
+    if stderr_level is not None:
+        stream.setLevel(stderr_level)
     stream.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             foreign_pre_chain=_SHARED,

@@ -6,7 +6,6 @@ test asserts on the exact Bot API methods and texts, FIFO, as aiogram's own test
 
 from __future__ import annotations
 
-import itertools
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,9 +17,10 @@ from aiogram.methods import (
     SendPhoto,
     TelegramMethod,
 )
-from aiogram.types import CallbackQuery, Chat, Message, Update, User
+from aiogram.types import Chat, Message, Update, User
 
 from src.bot.local_session import LocalBotSession
+from src.bot.updates import UpdateBuilder, telegram_user
 
 
 class BotHarness:
@@ -28,13 +28,11 @@ class BotHarness:
         self.dispatcher = dispatcher
         self.bot = bot
         self.session = session
-        self._update_ids = itertools.count(1)
-        self._message_ids = itertools.count(10_000)
+        self.updates = UpdateBuilder()
 
     @staticmethod
     def user(user_id: int, language_code: str = "en", **fields: Any) -> User:
-        fields.setdefault("first_name", f"User{user_id}")
-        return User(id=user_id, is_bot=False, language_code=language_code, **fields)
+        return telegram_user(user_id, language_code, **fields)
 
     def message_update(
         self,
@@ -45,14 +43,8 @@ class BotHarness:
         message_id: int | None = None,
         **user_fields: Any,
     ) -> Update:
-        message = Message(
-            message_id=message_id or next(self._message_ids),
-            date=datetime.now(UTC),
-            chat=Chat(id=user_id, type="private"),
-            from_user=self.user(user_id, language_code, **user_fields),
-            text=text,
-        )
-        return Update(update_id=next(self._update_ids), message=message)
+        user = self.user(user_id, language_code, **user_fields)
+        return self.updates.message(text, user=user, message_id=message_id)
 
     async def feed(self, update: Update) -> list[TelegramMethod[Any]]:
         self.session.take()
@@ -75,7 +67,6 @@ class BotHarness:
         message_text: str = "menu",
         message_id: int = 1,
     ) -> list[TelegramMethod[Any]]:
-        user = self.user(user_id, language_code)
         message = Message(
             message_id=message_id,
             date=datetime.now(UTC),
@@ -83,14 +74,10 @@ class BotHarness:
             from_user=self.session.bot_user,
             text=message_text,
         )
-        query = CallbackQuery(
-            id=str(next(self._update_ids)),
-            from_user=user,
-            chat_instance="ci",
-            message=message,
-            data=data,
+        update = self.updates.callback(
+            data, user=self.user(user_id, language_code), message=message
         )
-        return await self.feed(Update(update_id=next(self._update_ids), callback_query=query))
+        return await self.feed(update)
 
 
 def texts(requests: list[TelegramMethod[Any]]) -> list[str]:

@@ -1,0 +1,401 @@
+"""`./manage.sh console`: chat with the bot in this terminal, no Telegram needed.
+
+The real dispatcher, routers, middlewares and database (the embedded PostgreSQL unless
+DATABASE_URL is set) answer; only Telegram is replaced, by the in-process `LocalBotSession`.
+What the bot sends is printed the way Telegram shows it: HTML as plain (or bold) text, inline
+buttons numbered and pressed with `:1`, `:2`, ... Console commands start with ":" so they never
+clash with the bot's "/" commands. Logs go to LOG_DIR/console.log (warnings also to stderr).
+
+python -m src.bot.console        (or ./manage.sh console)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import os
+import sys
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any, TextIO
+
+import structlog
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.enums import ParseMode
+from aiogram.methods import (
+    AnswerCallbackQuery,
+    EditMessageReplyMarkup,
+    EditMessageText,
+    SendMessage,
+    SendPhoto,
+    TelegramMethod,
+)
+from aiogram.methods.base import TelegramType
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update, User
+
+from config.points_config import PointsConfigError
+from config.settings import SettingsError, get_settings
+from src.bootstrap import AppContext, build_context, prepare_database
+from src.bot.dispatcher import create_dispatcher
+from src.bot.local_session import LocalBotSession
+from src.bot.updates import UpdateBuilder, telegram_user
+from src.locales import LANGUAGES
+from src.logging_config import configure_logging
+from src.services.llm_client import LLMClient
+
+log = structlog.get_logger("console")
+
+DEFAULT_USER_ID = 100_001
+DEFAULT_NAME = "Console User"
+DEFAULT_LANGUAGE = "en"
+
+HELP = """\
+Console commands (anything else goes to the bot as a message, e.g. /start, /points, a question):
+  :1 .. :N, :press N   press button N of the last keyboard
+  :user <id>           act as another Telegram user
+  :lang ru|en          the simulated Telegram app language (the bot takes it from a user's
+                       first message and keeps it; /language changes it afterwards)
+  :admin on|off        give the simulated user the admin role
+  :help                this list
+  :quit                leave (Ctrl-D and Ctrl-C too)"""
+
+# ------------------------------------------------------------------ rendering (pure functions)
+
+# Telegram's HTML tags → ANSI (start, end); other tags are dropped, their text kept.
+_STYLES = {
+    "b": ("\x1b[1m", "\x1b[22m"),
+    "strong": ("\x1b[1m", "\x1b[22m"),
+    "i": ("\x1b[3m", "\x1b[23m"),
+    "em": ("\x1b[3m", "\x1b[23m"),
+    "u": ("\x1b[4m", "\x1b[24m"),
+    "ins": ("\x1b[4m", "\x1b[24m"),
+    "s": ("\x1b[9m", "\x1b[29m"),
+    "strike": ("\x1b[9m", "\x1b[29m"),
+    "del": ("\x1b[9m", "\x1b[29m"),
+}
+
+
+class _TerminalText(HTMLParser):
+    def __init__(self, *, ansi: bool) -> None:
+        super().__init__(convert_charrefs=True)  # &lt; &amp; ... become characters
+        self._ansi = ansi
+        self._parts: list[str] = []
+        self._links: list[tuple[str, int]] = []  # (href, index of the link text's first part)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "a":
+            self._links.append((dict(attrs).get("href") or "", len(self._parts)))
+        elif self._ansi and tag in _STYLES:
+            self._parts.append(_STYLES[tag][0])
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "a" and self._links:
+            href, start = self._links.pop()
+            if href and href != "".join(self._parts[start:]):
+                self._parts.append(f" ({href})")
+        elif self._ansi and tag in _STYLES:
+            self._parts.append(_STYLES[tag][1])
+
+    def handle_data(self, data: str) -> None:
+        self._parts.append(data)
+
+    def text(self) -> str:
+        self.close()
+        return "".join(self._parts)
+
+
+def html_to_text(html: str, *, ansi: bool = False) -> str:
+    """Telegram HTML as a terminal shows it: tags dropped (bold etc. as ANSI when `ansi`)."""
+    parser = _TerminalText(ansi=ansi)
+    parser.feed(html)
+    return parser.text()
+
+
+def keyboard_buttons(markup: InlineKeyboardMarkup | None) -> list[InlineKeyboardButton]:
+    """The buttons in the order the console numbers them: row by row, left to right."""
+    return [button for row in markup.inline_keyboard for button in row] if markup else []
+
+
+def render_keyboard(markup: InlineKeyboardMarkup) -> str:
+    """One line per row: `[1] 📜 History  [2] 🏆 Leaderboard`; links show their address."""
+    numbers = itertools.count(1)
+    lines = []
+    for row in markup.inline_keyboard:
+        cells = [f"[{next(numbers)}] {b.text}" + (f" ({b.url})" if b.url else "") for b in row]
+        lines.append("  ".join(cells))
+    return "\n".join(lines)
+
+
+def _message_text(text: str | None, parse_mode: Any, ansi: bool) -> str:
+    # Unset parse_mode means the bot's default (HTML); an explicit None means plain text.
+    return (text or "") if parse_mode is None else html_to_text(text or "", ansi=ansi)
+
+
+def render(method: TelegramMethod[Any], *, ansi: bool = False, photo: Path | None = None) -> str:
+    """How the terminal shows one Bot API call of the bot ("" for calls a user doesn't see)."""
+    if isinstance(method, SendMessage):
+        text = _message_text(method.text, method.parse_mode, ansi)
+    elif isinstance(method, EditMessageText):
+        text = "✏️ (edited) " + _message_text(method.text, method.parse_mode, ansi)
+    elif isinstance(method, EditMessageReplyMarkup):
+        text = "✏️ (edited buttons)"
+    elif isinstance(method, SendPhoto):
+        caption = _message_text(method.caption, method.parse_mode, ansi)
+        text = f"🖼 photo: {photo or '(not saved)'} {caption}".rstrip()
+    elif isinstance(method, AnswerCallbackQuery):
+        if not method.text:
+            return ""
+        return f"⚠️ alert: {method.text}" if method.show_alert else f"ℹ️ {method.text}"
+    else:  # sendChatAction (typing), setMyCommands, ...: nothing a user would see
+        return ""
+    markup = method.reply_markup
+    if isinstance(markup, InlineKeyboardMarkup):
+        text += "\n" + render_keyboard(markup)
+    return text
+
+
+# ------------------------------------------------------------------ the console
+
+
+@dataclass
+class _RecordingSession(LocalBotSession):
+    """The local Bot API, also keeping each answer (the console needs sent messages' ids)."""
+
+    answered: list[tuple[TelegramMethod[Any], Any]] = field(default_factory=list)
+
+    async def make_request(
+        self, bot: Bot, method: TelegramMethod[TelegramType], timeout: int | None = None
+    ) -> TelegramType:
+        result = await super().make_request(bot, method, timeout)
+        self.answered.append((method, result))
+        return result
+
+
+@dataclass
+class SimulatedUser:
+    id: int = DEFAULT_USER_ID
+    language: str = DEFAULT_LANGUAGE
+    admin: bool = False
+
+    def telegram(self) -> User:
+        return telegram_user(self.id, self.language, first_name=DEFAULT_NAME)
+
+
+class Console:
+    """Feeds what the user types to the dispatcher and prints what the bot sent back."""
+
+    def __init__(
+        self, context: AppContext, llm: LLMClient, *, out: TextIO = sys.stdout, ansi: bool = False
+    ) -> None:
+        self._context = context
+        self._llm = llm
+        self._out = out
+        self._ansi = ansi
+        self._session = _RecordingSession()
+        self._bot = Bot(
+            "42:CONSOLE",
+            session=self._session,
+            default=DefaultBotProperties(parse_mode=ParseMode.HTML),
+        )
+        self._updates = UpdateBuilder()
+        self._photo_dir = context.settings.data_dir / "console"
+        self._photo_numbers = itertools.count(1)
+        self._keyboard_message: Message | None = None  # the bot message with the last keyboard
+        self.user = SimulatedUser()
+        self._dispatcher = self._build_dispatcher()
+
+    def _build_dispatcher(self) -> Dispatcher:
+        settings = self._context.settings
+        if self.user.admin:
+            admins = settings.admin_ids | {self.user.id}
+            settings = settings.model_copy(update={"admin_ids": admins})
+        return create_dispatcher(
+            settings=settings, points=self._context.points, users=self._context.users, llm=self._llm
+        )
+
+    def prompt(self) -> str:
+        role = ", admin" if self.user.admin else ""
+        return f"you (id {self.user.id}, {self.user.language}{role})> "
+
+    def banner(self) -> str:
+        settings = self._context.settings
+        database = "DATABASE_URL" if settings.database_url else "the embedded PostgreSQL"
+        lines = [
+            "Syntra console: the bot's real handlers and database, with this terminal as Telegram.",
+            f"Database: {database}. Log: {shown(settings.log_dir / 'console.log')}.",
+            f"You are {DEFAULT_NAME} (id {self.user.id}, language {self.user.language}). "
+            "Send /start to begin; :help lists console commands, :quit leaves.",
+        ]
+        if not settings.llm_base_url:
+            lines.append("The AI is not configured (LLM_BASE_URL), so questions get a notice.")
+        return "\n".join(lines)
+
+    def say(self, text: str) -> None:
+        print(text, file=self._out, flush=True)
+
+    async def handle(self, line: str) -> bool:
+        """Act on one typed line; False when the user asked to quit."""
+        line = line.strip()
+        if not line:
+            return True
+        if line.startswith(":"):
+            return await self._command(line[1:].split())
+        await self._feed(self._updates.message(line, user=self.user.telegram()))
+        return True
+
+    async def close(self) -> None:
+        await self._llm.aclose()
+        await self._context.close()
+
+    async def _command(self, words: list[str]) -> bool:
+        name, args = (words[0].lower(), words[1:]) if words else ("", [])
+        if name.isdigit():
+            name, args = "press", [name]
+        match name, args:
+            case "quit" | "q" | "exit", []:
+                return False
+            case "help" | "h" | "?", []:
+                self.say(HELP)
+            case "press", [number] if number.isdigit():
+                await self._press(int(number))
+            case "user", [user_id] if user_id.isdigit() and int(user_id) > 0:
+                self.user.id = int(user_id)
+                self._keyboard_message = None  # another user's chat: those buttons aren't theirs
+                self._dispatcher = self._build_dispatcher()
+                self.say(f"Now acting as Telegram user {self.user.id}.")
+            case "lang", [language] if language in LANGUAGES:
+                self.user.language = language
+                self.say(
+                    f"Telegram language set to {language}. A user new to the bot starts in it; "
+                    "one it already knows keeps their choice (/language changes it)."
+                )
+            case "admin", ["on" | "off" as state]:
+                self.user.admin = state == "on"
+                self._dispatcher = self._build_dispatcher()
+                self.say(f"Admin role {state} for user {self.user.id}.")
+            case _:
+                self.say("Unknown console command; :help lists them.")
+        return True
+
+    async def _press(self, number: int) -> None:
+        message = self._keyboard_message
+        buttons = keyboard_buttons(message.reply_markup) if message else []
+        if message is None or not buttons:
+            self.say("There are no buttons to press.")
+            return
+        if not 1 <= number <= len(buttons):
+            self.say(f"There is no button {number}: press 1 to {len(buttons)}.")
+            return
+        button = buttons[number - 1]
+        if button.callback_data is not None:
+            user = self.user.telegram()
+            await self._feed(
+                self._updates.callback(button.callback_data, user=user, message=message)
+            )
+        elif button.url:
+            self.say(f"That button opens {button.url} (outside the chat).")
+        else:
+            self.say("That button does nothing in the console.")
+
+    async def _feed(self, update: Update) -> None:
+        self._session.answered.clear()
+        try:
+            await self._dispatcher.feed_update(self._bot, update)
+        except Exception:
+            log.exception("update failed in the console", update_id=update.update_id)
+            self.say("⚠️ The bot failed on this update (the log has the details).")
+        for method, result in self._session.answered:
+            self._show(method, result)
+
+    def _show(self, method: TelegramMethod[Any], result: Any) -> None:
+        photo = self._save_photo() if isinstance(method, SendPhoto) else None
+        text = render(method, ansi=self._ansi, photo=photo and shown(photo))
+        if text:
+            self.say(text + "\n")
+        if isinstance(method, SendMessage | EditMessageText | EditMessageReplyMarkup | SendPhoto):
+            self._remember_keyboard(result)
+
+    def _remember_keyboard(self, message: Any) -> None:
+        if not isinstance(message, Message):
+            return
+        if isinstance(message.reply_markup, InlineKeyboardMarkup):
+            self._keyboard_message = message
+        elif self._keyboard_message and self._keyboard_message.message_id == message.message_id:
+            self._keyboard_message = None  # an edit took the buttons away
+
+    def _save_photo(self) -> Path:
+        photo = self._session.photos[-1]
+        suffix = Path(photo.filename or "").suffix or ".png"
+        path = self._photo_dir / f"photo-{next(self._photo_numbers)}{suffix}"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(photo.data)
+        return path
+
+
+# ------------------------------------------------------------------ entry point
+
+
+def _chat(runner: asyncio.Runner, console: Console) -> None:
+    with contextlib.suppress(ImportError):
+        import readline  # noqa: F401  (line editing and history for input())
+    while True:
+        try:
+            line = input(console.prompt())
+            if not runner.run(console.handle(line)):
+                return
+        except (EOFError, KeyboardInterrupt):  # Ctrl-D / Ctrl-C
+            print()
+            return
+
+
+def shown(path: Path) -> Path:
+    """`path` relative to the working directory when it is under it (shorter to read)."""
+    try:
+        return path.resolve().relative_to(Path.cwd())
+    except ValueError:
+        return path
+
+
+def main() -> int:
+    try:
+        settings = get_settings()
+    except SettingsError as exc:
+        print(f"console: {exc}", file=sys.stderr)
+        return 2
+    configure_logging(
+        level=settings.log_level,
+        fmt=settings.log_format,
+        log_file=settings.log_dir / "console.log",
+        stderr_level="WARNING",  # the terminal is the chat; the file gets everything
+    )
+    print("Starting the Syntra console (database, migrations)...", flush=True)
+    try:
+        context = build_context(settings)
+    except PointsConfigError as exc:
+        print(f"console: {exc}", file=sys.stderr)
+        return 2
+    # One event loop for the whole chat; input() runs between its turns, so Ctrl-C just works.
+    with asyncio.Runner() as runner:
+        try:
+            runner.run(prepare_database(context))
+        except Exception as exc:
+            log.exception("console could not prepare the database")
+            print(f"console: cannot prepare the database: {exc}", file=sys.stderr)
+            runner.run(context.close())
+            return 1
+        ansi = sys.stdout.isatty() and "NO_COLOR" not in os.environ
+        console = Console(context, LLMClient.from_settings(settings), ansi=ansi)
+        console.say(console.banner())
+        try:
+            _chat(runner, console)
+        finally:
+            runner.run(console.close())
+    print("Bye.")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
