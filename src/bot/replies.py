@@ -23,9 +23,13 @@ async def invite_link(bot: Bot, referral_code: str) -> str:
 async def congratulate_level_up(
     bot: Bot, chat_id: int, outcome: PointsOutcome | None, t: Translator, rules: PointsRules
 ) -> None:
-    """Send the level-up message if this award crossed a threshold (never for replays)."""
+    """Send the level-up message if this award crossed a threshold (never for replays).
+
+    Best effort, like `notify`: the points are already credited, and a referrer who blocked
+    the bot must not turn the newcomer's /start into an error.
+    """
     if outcome is not None and outcome.leveled_up:
-        await bot.send_message(chat_id, level_up_text(t, outcome, rules))
+        await notify(bot, chat_id, level_up_text(t, outcome, rules))
 
 
 async def notify(bot: Bot, user_id: int, text: str) -> bool:

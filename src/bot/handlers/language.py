@@ -29,7 +29,10 @@ async def on_language_chosen(
     users: UserService,
     t: Translator,
 ) -> None:
-    if callback_data.code not in LANGUAGES or db_user is None:
+    if callback_data.code not in LANGUAGES:  # forged or from a retired layout
+        await query.answer(t("button-stale"), show_alert=True)
+        return
+    if db_user is None:
         await query.answer(t("error-unavailable"), show_alert=True)
         return
     await users.set_language(user_id=db_user.telegram_id, language=callback_data.code)

@@ -27,6 +27,7 @@ from src.bot.views.points import (
 from src.database.models import User
 from src.locales import Translator
 from src.services.points_service import PointsService
+from src.services.points_types import PointsOutcome
 
 HISTORY_PAGE = 5
 LEADERBOARD_SIZE = 10
@@ -58,10 +59,13 @@ async def cmd_level(
     await message.answer(levels_text(t, points.rules, balance))
 
 
-async def _claim_daily(bot: Bot, user: User, points: PointsService, t: Translator) -> str:
+async def _claim_daily(
+    user: User, points: PointsService, t: Translator
+) -> tuple[str, PointsOutcome]:
+    """The claim and its text; the caller congratulates on a level-up AFTER showing it."""
     outcome = await points.claim_daily_login(user_id=user.telegram_id)
-    await congratulate_level_up(bot, user.telegram_id, outcome, t, points.rules)
-    return daily_text(t, outcome, points.rules, now=points.now(), timezone=points.timezone)
+    text = daily_text(t, outcome, points.rules, now=points.now(), timezone=points.timezone)
+    return text, outcome
 
 
 async def cmd_daily(
@@ -70,7 +74,9 @@ async def cmd_daily(
     if db_user is None:
         await message.answer(t("error-unavailable"))
         return
-    await message.answer(await _claim_daily(bot, db_user, points, t))
+    text, outcome = await _claim_daily(db_user, points, t)
+    await message.answer(text)
+    await congratulate_level_up(bot, db_user.telegram_id, outcome, t, points.rules)
 
 
 async def on_points_button(
@@ -81,11 +87,15 @@ async def on_points_button(
     points: PointsService,
     t: Translator,
 ) -> None:
-    if db_user is None or not isinstance(query.message, Message):
+    if not isinstance(query.message, Message):  # too old to edit (InaccessibleMessage)
+        await query.answer(t("button-stale"), show_alert=True)
+        return
+    if db_user is None:
         await query.answer(t("error-unavailable"), show_alert=True)
         return
     user_id = db_user.telegram_id
     markup: InlineKeyboardMarkup = back_keyboard(t)
+    claimed: PointsOutcome | None = None
     match callback_data.action:
         case PointsAction.MAIN:
             text, markup = await _card(bot, db_user, points, t), points_keyboard(t)
@@ -109,10 +119,11 @@ async def on_points_button(
             rates = await points.personal_rates(user_id=user_id)
             text = how_to_earn_text(t, rates, points.rules)
         case PointsAction.DAILY:
-            text = await _claim_daily(bot, db_user, points, t)
+            text, claimed = await _claim_daily(db_user, points, t)
     await query.answer()
     if query.message.text != text or query.message.reply_markup != markup:
         await query.message.edit_text(text, reply_markup=markup)
+    await congratulate_level_up(bot, user_id, claimed, t, points.rules)
 
 
 def create_router() -> Router:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 from html import escape
 from zoneinfo import ZoneInfo
@@ -210,9 +210,11 @@ def daily_text(
 ) -> str:
     streak = outcome.streak or 0
     if outcome.duplicate:
-        local = now.astimezone(ZoneInfo(timezone))
-        midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
-        left = (midnight.timestamp() + 86400) - local.timestamp()
+        zone = ZoneInfo(timezone)
+        local = now.astimezone(zone)
+        # The next local midnight, not "today's midnight + 24 h": DST days last 23 or 25 hours.
+        next_midnight = datetime.combine(local.date() + timedelta(days=1), time(), tzinfo=zone)
+        left = next_midnight.timestamp() - local.timestamp()
         hours, minutes = int(left // 3600), int(left % 3600 // 60)
         return t("daily-already", streak=streak, hours=hours, minutes=minutes)
     lines = [t("daily-claimed", amount=outcome.amount), t("daily-streak-line", streak=streak)]
