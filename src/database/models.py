@@ -149,8 +149,9 @@ class PointsLevel(Base):
 
 
 class PointsDailyTotal(Base):
-    """Per-day, per-type totals of closed days (the configured zone): analytics read these
-    instead of scanning the ledger. Filled lazily by the analytics service; today is live."""
+    """Per-day (the configured zone), per-type totals of the ledger rows created before
+    `PointsRollupState.rolled_until`: analytics read these instead of scanning the ledger,
+    plus the rows since. Filled lazily by the analytics service (src/services/analytics_service.py)."""
 
     __tablename__ = "points_daily_totals"
 
@@ -168,7 +169,8 @@ class PointsRollupState(Base):
 
     id: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
     timezone: Mapped[str] = mapped_column(String(64))
-    rolled_through: Mapped[date | None] = mapped_column(Date)
+    rolled_through: Mapped[date | None] = mapped_column(Date)  # the last local day fully in
+    rolled_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # watermark
 
     __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
 
@@ -194,7 +196,5 @@ class AdminAction(Base):
     __table_args__ = (
         CheckConstraint("action IN ('grant', 'deduct')", name="action"),
         CheckConstraint("amount > 0", name="amount_positive"),
-        CheckConstraint(
-            "status IN ('pending', 'done', 'cancelled', 'refused')", name="status"
-        ),
+        CheckConstraint("status IN ('pending', 'done', 'cancelled', 'refused')", name="status"),
     )
