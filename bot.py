@@ -6,7 +6,9 @@ python bot.py            (or ./manage.sh start bot)
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from config.points_config import PointsConfigError, load_points_rules
@@ -15,9 +17,17 @@ from config.settings import Settings, SettingsError, get_settings
 if TYPE_CHECKING:
     from aiogram import Bot
 
+# `./manage.sh start` names a file here and waits for it: the bot touches it once it serves.
+READY_FILE_ENV = "SYNTRA_READY_FILE"
+
 NO_TOKEN = (
     "BOT_TOKEN is not set: put the token from @BotFather into .env (see README.md), "
     "or try the bot without Telegram: ./manage.sh console"
+)
+
+TOKEN_REFUSED = (
+    "Telegram refused BOT_TOKEN (401 Unauthorized): copy the token from @BotFather into .env "
+    "again, or revoke it there and use the new one"
 )
 
 
@@ -39,6 +49,12 @@ def create_bot(settings: Settings) -> Bot:
     )
 
 
+def mark_ready() -> None:
+    """Startup is done (commands set; polling begins or the webhook is set and listening)."""
+    if path := os.environ.get(READY_FILE_ENV):
+        Path(path).touch()
+
+
 async def run(settings: Settings) -> None:
     import structlog
 
@@ -49,6 +65,7 @@ async def run(settings: Settings) -> None:
 
     log = structlog.get_logger("bot")
     context = build_context(settings)
+    bot: Bot | None = None
     try:
         await prepare_database(context)
         bot = create_bot(settings)
@@ -60,12 +77,16 @@ async def run(settings: Settings) -> None:
         )
         dispatcher.startup.register(register_commands)
         if settings.webhook_url:
-            await serve_webhook(create_webhook_app(dispatcher, bot, settings), settings)
+            app = create_webhook_app(dispatcher, bot, settings)
+            await serve_webhook(app, settings, on_ready=mark_ready)
         else:
             await bot.delete_webhook(drop_pending_updates=False)
+            dispatcher.startup.register(mark_ready)  # the last startup hook
             log.info("starting long polling")
             await dispatcher.start_polling(bot, handle_signals=True)
     finally:
+        if bot is not None:  # already closed on a normal stop; not when startup failed
+            await bot.session.close()
         await context.close()
 
 
@@ -90,6 +111,7 @@ def main(argv: list[str]) -> int:
     if "--check" in argv:
         return 0
     import structlog
+    from aiogram.exceptions import TelegramUnauthorizedError
 
     from src.logging_config import configure_logging
 
@@ -97,7 +119,12 @@ def main(argv: list[str]) -> int:
     configure_logging(
         level=settings.log_level, fmt=settings.log_format, log_file=settings.log_dir / "bot.log"
     )
-    asyncio.run(run(settings))
+    try:
+        asyncio.run(run(settings))
+    except TelegramUnauthorizedError:
+        log.error("telegram refused the bot token")
+        print(f"bot: {TOKEN_REFUSED}", file=sys.stderr)
+        return 1
     log.info("bot stopped")
     return 0
 

@@ -48,6 +48,9 @@ Usage: ./manage.sh <command> [args]
   migrate              apply database migrations (alembic upgrade head)
   test                 ruff (lint + format check), mypy, then pytest on a real PostgreSQL
   bench [earn]         the earn-path benchmark against a pgbench baseline (see docs/PERFORMANCE.md)
+  bench analytics      analytics, user card, leaderboard and rank timings on 1M users / 10M rows
+                       (seeds its own database first if it is empty)
+  bench seed [args]    (re)seed that database: python -m bench.seed_data --help for the options
   start [bot]          start the services in the background (all when none is named)
   stop [bot]           stop them gracefully (in-flight updates finish first)
   restart [bot]        stop, then start (safe to repeat)
@@ -65,8 +68,10 @@ HELP
 
 # ---------------------------------------------------------------- services (bot; the API later)
 SERVICES=(bot)
-RUN_DIR="$ROOT/run"
-LOG_DIR="$ROOT/logs"
+# Pidfiles and logs; LOG_DIR is the bot's own setting (where it writes bot.log), RUN_DIR lets
+# tests (or a second checkout) keep separate pidfiles. Relative paths are from the project root.
+RUN_DIR="${RUN_DIR:-$ROOT/run}"
+LOG_DIR="${LOG_DIR:-$ROOT/logs}"
 
 service_entry() {
   case "$1" in
@@ -102,22 +107,30 @@ service_start() {
   # Refuse early, in this terminal, on what would stop the service anyway (token, settings).
   "$PY" "$ROOT/$entry" --check || return 1
   mkdir -p "$RUN_DIR" "$LOG_DIR"
-  nohup "$PY" "$ROOT/$entry" >>"$LOG_DIR/$name.out" 2>&1 </dev/null &
+  local ready="$RUN_DIR/$name.ready"
+  rm -f "$ready"
+  SYNTRA_READY_FILE="$ready" nohup "$PY" "$ROOT/$entry" >>"$LOG_DIR/$name.out" 2>&1 </dev/null &
   pid=$!
   echo "$pid" >"$RUN_DIR/$name.pid"
-  # Give it a moment: a bad setting or a missing token ends the process right away.
+  # Wait until it serves (it touches $ready once started up: migrations applied, commands
+  # set, polling or webhook on) or ends (bad setting, database down, token refused), so the
+  # exit code tells which. A start slower than 60 s is reported, not treated as a failure.
   local waited=0
-  while [ "$waited" -lt 30 ]; do
-    sleep 0.2
-    waited=$((waited + 1))
+  while [ ! -f "$ready" ] && [ "$waited" -lt 600 ]; do
     if ! alive "$pid"; then
       rm -f "$RUN_DIR/$name.pid"
-      echo "$name: failed to start; last lines of logs/$name.out:" >&2
+      echo "$name: failed to start; last lines of $LOG_DIR/$name.out:" >&2
       tail -n 5 "$LOG_DIR/$name.out" >&2
       return 1
     fi
+    sleep 0.1
+    waited=$((waited + 1))
   done
-  echo "$name: started (pid $pid); logs: ./manage.sh logs $name"
+  if [ -f "$ready" ]; then
+    echo "$name: started (pid $pid); logs: ./manage.sh logs $name"
+  else
+    echo "$name: started (pid $pid), still starting up after 60 s; logs: ./manage.sh logs $name"
+  fi
 }
 
 service_stop() {
@@ -136,7 +149,7 @@ service_stop() {
     echo "$name: did not stop in 40 s, killing" >&2
     kill -KILL "$pid" 2>/dev/null || true
   fi
-  rm -f "$RUN_DIR/$name.pid"
+  rm -f "$RUN_DIR/$name.pid" "$RUN_DIR/$name.ready"
   echo "$name: stopped"
 }
 
@@ -210,7 +223,9 @@ main() {
       ensure_venv
       case "${1:-earn}" in
         earn) shift || true; "$PY" -m bench.earn_bench "$@" ;;
-        *) die "unknown benchmark '${1}' (earn)" ;;
+        analytics) shift; "$PY" -m bench.analytics_bench "$@" ;;
+        seed) shift; "$PY" -m bench.seed_data "$@" ;;
+        *) die "unknown benchmark '${1}' (earn|analytics|seed)" ;;
       esac ;;
     start) ensure_venv; for_services start "${1:-}" ;;
     stop) for_services stop "${1:-}" ;;

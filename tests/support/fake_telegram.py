@@ -1,0 +1,332 @@
+"""A local fake of the Telegram Bot API, speaking the real HTTP protocol aiogram's session uses.
+
+async with FakeTelegram(token="123456:TEST") as fake:
+    env["TELEGRAM_API_BASE"] = fake.base_url      # bot.py: TelegramAPIServer.from_base(...)
+    fake.push_update(fake.message_update("hi", user_id=42))   # served by getUpdates
+    call = await fake.wait_for("sendMessage", lambda c: c.params["chat_id"] == 42)
+    fake.calls                                     # every call: method + decoded params
+
+Requests are POST {base}/bot{token}/{method} with url-encoded, multipart (files) or JSON
+fields; answers are {"ok": true, "result": ...} or {"ok": false, "error_code", "description"}
+as Telegram sends them. getUpdates long-polls: it answers at once with the queued updates whose
+update_id >= offset, otherwise waits for one (at most `timeout` seconds, capped by
+`long_poll_cap` so a test never waits long and shutdown is never blocked).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any
+
+from aiohttp import BodyPartReader, web
+
+# Fields Telegram treats as strings even when they look like numbers or JSON.
+_STRING_FIELDS = frozenset(
+    {
+        "text",
+        "caption",
+        "secret_token",
+        "url",
+        "language_code",
+        "callback_query_id",
+        "action",
+        "parse_mode",
+        "inline_message_id",
+    }
+)
+
+
+@dataclass(frozen=True)
+class TelegramCall:
+    method: str  # as in the URL, e.g. "sendMessage"
+    params: dict[str, Any]  # decoded fields (JSON-serialised values parsed back)
+    files: dict[str, bytes] = field(default_factory=dict)  # multipart file parts by field name
+    at: float = field(default_factory=time.monotonic)
+
+
+class FakeTelegram:
+    def __init__(
+        self,
+        *,
+        token: str = "123456:TEST",
+        bot_username: str = "syntra_test_bot",
+        long_poll_cap: float = 1.0,
+    ) -> None:
+        self.token = token
+        self.bot_user: dict[str, Any] = {
+            "id": int(token.split(":", 1)[0]),
+            "is_bot": True,
+            "first_name": "Syntra",
+            "username": bot_username,
+            "can_join_groups": True,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": False,
+        }
+        self.long_poll_cap = long_poll_cap
+        self.calls: list[TelegramCall] = []
+        self.webhook: dict[str, Any] | None = None  # the last setWebhook's params
+        self._updates: list[dict[str, Any]] = []
+        self._update_ids = itertools.count(1)
+        self._message_ids = itertools.count(1)
+        self._user_message_ids = itertools.count(50_000)
+        self._changed = asyncio.Event()
+        self._closing = False
+        self._runner: web.AppRunner | None = None
+        self._port: int | None = None
+
+    # ------------------------------------------------------------------ lifecycle
+    @property
+    def base_url(self) -> str:
+        """What TELEGRAM_API_BASE should be set to."""
+        if self._port is None:
+            raise RuntimeError("FakeTelegram is not running; use `async with FakeTelegram()`")
+        return f"http://127.0.0.1:{self._port}"
+
+    async def __aenter__(self) -> FakeTelegram:
+        app = web.Application(client_max_size=20 * 1024 * 1024)
+        app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        self._runner = web.AppRunner(app, handler_cancellation=True, shutdown_timeout=1.0)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self._port = int(self._runner.addresses[0][1])
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._closing = True
+        self._changed.set()  # wake long polls
+        if self._runner is not None:
+            await self._runner.cleanup()
+        self._runner = None
+        self._port = None
+
+    # ------------------------------------------------------------------ test API
+    def push_update(self, update: dict[str, Any]) -> dict[str, Any]:
+        """Queue an update (Bot API JSON form); an update_id is assigned when missing."""
+        update = dict(update)
+        if "update_id" not in update:
+            update["update_id"] = next(self._update_ids)
+        self._updates.append(update)
+        self._changed.set()
+        return update
+
+    def message_update(
+        self,
+        text: str,
+        *,
+        user_id: int,
+        language_code: str = "en",
+        first_name: str | None = None,
+        message_id: int | None = None,
+    ) -> dict[str, Any]:
+        """A private-chat text message from a user, as Telegram delivers it (with entities)."""
+        message: dict[str, Any] = {
+            "message_id": message_id or next(self._user_message_ids),
+            "date": int(time.time()),
+            "chat": {"id": user_id, "type": "private", "first_name": first_name or f"U{user_id}"},
+            "from": {
+                "id": user_id,
+                "is_bot": False,
+                "first_name": first_name or f"U{user_id}",
+                "language_code": language_code,
+            },
+            "text": text,
+        }
+        if text.startswith("/"):
+            command = text.split(maxsplit=1)[0]
+            message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
+        return {"update_id": next(self._update_ids), "message": message}
+
+    def calls_to(self, method: str) -> list[TelegramCall]:
+        return [c for c in self.calls if c.method == method]
+
+    async def wait_for(
+        self,
+        method: str,
+        predicate: Callable[[TelegramCall], bool] | None = None,
+        *,
+        timeout: float = 20.0,
+    ) -> TelegramCall:
+        """The first recorded call of `method` matching `predicate` (waits for it)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for call in self.calls:
+                if call.method == method and (predicate is None or predicate(call)):
+                    return call
+            if time.monotonic() > deadline:
+                seen = [c.method for c in self.calls]
+                raise TimeoutError(f"no matching {method} within {timeout} s; calls: {seen}")
+            await asyncio.sleep(0.05)
+
+    # ------------------------------------------------------------------ the protocol
+    async def _handle(self, request: web.Request) -> web.Response:
+        if request.match_info["token"] != self.token:
+            return _error(401, "Unauthorized")
+        method = request.match_info["method"]
+        params, files = await _read_params(request)
+        self.calls.append(TelegramCall(method=method, params=params, files=files))
+        answer = getattr(self, f"_m_{method.lower()}", None)
+        if answer is None:
+            return _error(404, "Not Found: method not found")
+        result = await answer(params)
+        if isinstance(result, web.Response):
+            return result
+        return web.json_response({"ok": True, "result": result})
+
+    async def _m_getme(self, params: dict[str, Any]) -> Any:
+        return self.bot_user
+
+    async def _m_getupdates(self, params: dict[str, Any]) -> Any:
+        if self.webhook is not None:
+            return _error(
+                409,
+                "Conflict: can't use getUpdates method while webhook is active; "
+                "use deleteWebhook to delete the webhook first",
+            )
+        offset = int(params.get("offset") or 0)
+        if offset:  # confirms every update before it, as Telegram does
+            self._updates = [u for u in self._updates if u["update_id"] >= offset]
+        limit = int(params.get("limit") or 100)
+        wait = min(float(params.get("timeout") or 0), self.long_poll_cap)
+        deadline = time.monotonic() + wait
+        while not self._updates and not self._closing:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            self._changed.clear()
+            try:
+                await asyncio.wait_for(self._changed.wait(), left)
+            except TimeoutError:
+                break
+        return self._updates[:limit]
+
+    async def _m_deletewebhook(self, params: dict[str, Any]) -> Any:
+        self.webhook = None
+        if params.get("drop_pending_updates"):
+            self._updates.clear()
+        return True
+
+    async def _m_setwebhook(self, params: dict[str, Any]) -> Any:
+        if not params.get("url"):
+            return _error(400, "Bad Request: bad webhook: an HTTPS URL must be provided")
+        self.webhook = params
+        return True
+
+    async def _m_getwebhookinfo(self, params: dict[str, Any]) -> Any:
+        url = (self.webhook or {}).get("url", "")
+        return {
+            "url": url,
+            "has_custom_certificate": False,
+            "pending_update_count": len(self._updates),
+        }
+
+    async def _m_setmycommands(self, params: dict[str, Any]) -> Any:
+        return True
+
+    async def _m_deletemycommands(self, params: dict[str, Any]) -> Any:
+        return True
+
+    async def _m_sendchataction(self, params: dict[str, Any]) -> Any:
+        return True
+
+    async def _m_answercallbackquery(self, params: dict[str, Any]) -> Any:
+        return True
+
+    async def _m_sendmessage(self, params: dict[str, Any]) -> Any:
+        if not params.get("text"):
+            return _error(400, "Bad Request: message text is empty")
+        return self._message(params, text=params["text"])
+
+    async def _m_editmessagetext(self, params: dict[str, Any]) -> Any:
+        if not params.get("text"):
+            return _error(400, "Bad Request: message text is empty")
+        return self._message(params, message_id=int(params["message_id"]), text=params["text"])
+
+    async def _m_editmessagereplymarkup(self, params: dict[str, Any]) -> Any:
+        return self._message(params, message_id=int(params["message_id"]))
+
+    async def _m_sendphoto(self, params: dict[str, Any]) -> Any:
+        photo = [
+            {"file_id": f"photo-{len(self.calls)}", "file_unique_id": "u", "width": 1, "height": 1}
+        ]
+        fields: dict[str, Any] = {"photo": photo}
+        if params.get("caption"):
+            fields["caption"] = params["caption"]
+        return self._message(params, **fields)
+
+    def _message(
+        self, params: dict[str, Any], *, message_id: int | None = None, **fields: Any
+    ) -> dict[str, Any]:
+        chat_id = params.get("chat_id")
+        if chat_id is None:
+            raise web.HTTPBadRequest(
+                text=json.dumps(
+                    {"ok": False, "error_code": 400, "description": "Bad Request: chat_id is empty"}
+                ),
+                content_type="application/json",
+            )
+        message: dict[str, Any] = {
+            "message_id": message_id or next(self._message_ids),
+            "date": int(time.time()),
+            "chat": {"id": int(chat_id), "type": "private"},
+            "from": {k: self.bot_user[k] for k in ("id", "is_bot", "first_name", "username")},
+            **fields,
+        }
+        markup = params.get("reply_markup")
+        if isinstance(markup, dict) and "inline_keyboard" in markup:
+            message["reply_markup"] = markup
+        return message
+
+
+async def _read_params(request: web.Request) -> tuple[dict[str, Any], dict[str, bytes]]:
+    params: dict[str, Any] = {}
+    files: dict[str, bytes] = {}
+    if request.content_type == "application/json":
+        body = await request.json() if request.can_read_body else {}
+        return (dict(body) if isinstance(body, dict) else {}), files
+    if request.content_type == "multipart/form-data":
+        reader = await request.multipart()
+        async for part in reader:
+            if not isinstance(part, BodyPartReader) or part.name is None:
+                continue
+            data = await part.read()
+            if part.filename:
+                files[part.name] = bytes(data)
+            else:
+                params[part.name] = _decode(part.name, bytes(data).decode("utf-8"))
+        return params, files
+    form = await request.post()  # url-encoded (or empty)
+    for name, value in form.items():
+        if isinstance(value, str):
+            params[name] = _decode(name, value)
+    params.update({k: _decode(k, v) for k, v in request.query.items() if k not in params})
+    return params, files
+
+
+def _decode(name: str, value: str) -> Any:
+    """aiogram sends objects and lists as JSON, numbers and booleans as their JSON text."""
+    if name in _STRING_FIELDS:
+        return value
+    if value[:1] in ("{", "[") or value in {"true", "false"} or value.lstrip("-").isdigit():
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+def _error(status: int, description: str) -> web.Response:
+    return web.json_response(
+        {"ok": False, "error_code": status, "description": description}, status=status
+    )
