@@ -100,6 +100,7 @@ class PointsService:
         clock: Clock | None = None,
         max_retries: int = 5,
     ) -> None:
+        self._engine = engine
         # AUTOCOMMIT: each ledger call is a single-statement transaction (one round trip).
         self._ledger_engine = engine.execution_options(isolation_level="AUTOCOMMIT")
         self._sessions = session_factory
@@ -126,6 +127,19 @@ class PointsService:
     @property
     def timezone(self) -> str:
         return self._timezone
+
+    # The wiring other services built next to this one share (engine, sessions, clock).
+    @property
+    def engine(self) -> AsyncEngine:
+        return self._engine
+
+    @property
+    def session_factory(self) -> async_sessionmaker[AsyncSession]:
+        return self._sessions
+
+    @property
+    def clock(self) -> Clock | None:
+        return self._clock
 
     def now(self) -> datetime:
         return self._clock() if self._clock else datetime.now(self._tz)

@@ -1,0 +1,330 @@
+"""Text of the admin panel: data and a Translator in, HTML out. No I/O here."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from html import escape
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from config.points_config import PointsRules, RequestAction, Tier
+from src.bot.keyboards.admin import ConfigSection, UsageTopic
+from src.bot.views.points import fmt_multiplier, level_name
+from src.locales import Translator
+from src.services.admin_service import (
+    AdminInputError,
+    AdminOp,
+    Decision,
+    DecisionStatus,
+    Executed,
+    PendingAction,
+    TargetUser,
+    UserCard,
+)
+from src.services.points_types import HistoryEntry
+
+Arg = str | int | Decimal
+
+
+def _escaped(args: dict[str, str | int]) -> dict[str, Arg]:
+    # Error arguments may echo the admin's input: never let it become HTML.
+    return {k: escape(v) if isinstance(v, str) else v for k, v in args.items()}
+
+
+def grouped(value: int, language: str) -> str:
+    """1,234,567 in English, 1 234 567 (no-break spaces) in Russian: as Fluent prints numbers."""
+    return f"{value:,}".replace(",", "\xa0") if language == "ru" else f"{value:,}"
+
+
+def signed(amount: int, language: str) -> str:
+    """+1,200 / −500 (a true minus sign) / 0, grouped like every other number on screen."""
+    sign = "+" if amount > 0 else "−" if amount < 0 else ""
+    return sign + grouped(abs(amount), language)
+
+
+def user_label(user: TargetUser) -> str:
+    """`Ann (@ann)` or just the display name, HTML-escaped."""
+    name = escape(user.name)
+    if user.username and user.first_name:
+        return f"{name} (@{escape(user.username)})"
+    return name
+
+
+# ---------------------------------------------------------------------------- menu and usage
+
+
+def menu_text(t: Translator) -> str:
+    return t("admin-menu")
+
+
+def usage_line(t: Translator, op: AdminOp | UsageTopic) -> str:
+    return t(f"admin-usage-line-{op.value}")
+
+
+def usage_text(t: Translator, topic: UsageTopic, rules: PointsRules) -> str:
+    return t(
+        f"admin-usage-{topic.value}",
+        threshold=rules.admin_confirm_threshold,
+        maximum=rules.admin_max_amount,
+    )
+
+
+def error_text(t: Translator, error: AdminInputError, *, usage: AdminOp | UsageTopic) -> str:
+    """The mistake, then the command's usage line, so the admin can retype at once."""
+    return "\n".join(
+        [t(f"admin-error-{error.code.value}", **_escaped(error.args_)), usage_line(t, usage)]
+    )
+
+
+# ---------------------------------------------------------------------------- grant / deduct
+
+
+def _description_lines(t: Translator, description: str) -> list[str]:
+    return [t("admin-description-line", description=escape(description))] if description else []
+
+
+def pending_text(t: Translator, pending: PendingAction) -> str:
+    lines = [
+        t(
+            f"admin-confirm-{pending.op.value}",
+            user=user_label(pending.user),
+            id=str(pending.user.telegram_id),
+            amount=pending.amount,
+        ),
+        *_description_lines(t, pending.description),
+    ]
+    return "\n".join(lines)
+
+
+def executed_text(t: Translator, executed: Executed, *, notified: bool | None) -> str:
+    lines = [
+        t(
+            f"admin-done-{executed.op.value}",
+            user=user_label(executed.user),
+            id=str(executed.user.telegram_id),
+            amount=executed.amount,
+            balance=executed.outcome.balance_after,
+        ),
+        *_description_lines(t, executed.description),
+    ]
+    if executed.outcome.duplicate:
+        lines.append(t("admin-done-replayed"))
+    elif notified is not None:
+        lines.append(
+            t("admin-notified", language=t(f"admin-language-{executed.user.language}"))
+            if notified
+            else t("admin-not-notified")
+        )
+    return "\n".join(lines)
+
+
+def decision_text(t: Translator, decision: Decision, *, notified: bool | None = None) -> str:
+    """What the confirmation message becomes once the admin decided."""
+    action = decision.action
+    assert action is not None
+    match decision.status:
+        case DecisionStatus.DONE:
+            assert decision.executed is not None
+            return executed_text(t, decision.executed, notified=notified)
+        case DecisionStatus.REFUSED:
+            assert decision.executed is not None
+            return t(
+                "admin-refused",
+                user=user_label(action.user),
+                balance=decision.executed.outcome.balance_after,
+                amount=action.amount,
+            )
+        case DecisionStatus.CANCELLED:
+            return "\n".join([t("admin-cancelled"), pending_text(t, action)])
+        case DecisionStatus.EXPIRED:
+            return t("admin-expired")
+    raise ValueError(f"no message text for {decision.status}")  # alerts, not edits
+
+
+def decision_alert(t: Translator, decision: Decision) -> str:
+    """The short answer shown on the button press."""
+    match decision.status:
+        case DecisionStatus.DONE:
+            return t("admin-alert-done")
+        case DecisionStatus.REFUSED:
+            return t("admin-alert-refused")
+        case DecisionStatus.CANCELLED:
+            return t("admin-alert-cancelled")
+        case DecisionStatus.EXPIRED:
+            return t("admin-expired")
+        case DecisionStatus.ALREADY_DECIDED:
+            return t(f"admin-already-{decision.previous_status or 'done'}")
+        case DecisionStatus.NOT_YOURS:
+            return t("admin-action-not-yours")
+    return t("admin-action-not-found")
+
+
+def notification_text(t: Translator, executed: Executed) -> str:
+    """For the user whose points moved, in the user's own language."""
+    lines = [
+        t(
+            f"admin-notify-{executed.op.value}",
+            amount=executed.amount,
+            balance=executed.outcome.balance_after,
+        )
+    ]
+    if executed.description:
+        lines.append(t("admin-notify-reason", description=escape(executed.description)))
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------- user card
+
+
+def _date(moment: datetime, zone: ZoneInfo) -> str:
+    return moment.astimezone(zone).strftime("%Y-%m-%d")
+
+
+def _tier_line(t: Translator, card: UserCard, zone: ZoneInfo) -> str:
+    user = card.user
+    if user.tier == Tier.FREE.value or user.tier_expires_at is None:
+        return t("admin-user-tier-free")
+    expires = _date(user.tier_expires_at, zone)
+    if card.effective_tier.value == user.tier:
+        return t("admin-user-tier-active", tier=user.tier, expires=expires)
+    return t("admin-user-tier-expired", tier=user.tier, expires=expires)
+
+
+def history_line(t: Translator, entry: HistoryEntry, zone: ZoneInfo) -> str:
+    key = f"tx-{entry.transaction_type}"
+    line = t(
+        "admin-user-history-line",
+        date=entry.created_at.astimezone(zone).strftime("%d.%m %H:%M"),
+        type=t(key) if t.has(key) else escape(entry.transaction_type),
+        amount=signed(entry.amount, t.language),
+        balance=entry.balance_after,
+    )
+    extra = []
+    admin_id = entry.metadata.get("admin_id")
+    if admin_id is not None:
+        extra.append(t("admin-user-history-by", admin=str(admin_id)))
+    description = entry.metadata.get("description")
+    if description:
+        extra.append(escape(str(description)))
+    return f"{line} · {' · '.join(extra)}" if extra else line
+
+
+def user_card_text(t: Translator, card: UserCard, rules: PointsRules, *, timezone: str) -> str:
+    zone = ZoneInfo(timezone)
+    user, balance = card.user, card.balance
+    icon, name = level_name(rules, min(balance.level, rules.max_level), t.language)
+    lines = [t("admin-user-title", name=user_label(user), id=str(user.telegram_id))]
+    if user.is_admin:
+        lines.append(t("admin-user-is-admin"))
+    lines += [
+        t(
+            "admin-user-meta",
+            language=user.language,
+            created=_date(user.created_at, zone),
+            seen=_date(user.last_seen_at, zone),
+        ),
+        "",
+        t("admin-user-balance", balance=balance.balance),
+        t("admin-user-lifetime", earned=balance.lifetime_earned, spent=balance.lifetime_spent),
+        t(
+            "admin-user-level",
+            icon=icon,
+            name=name,
+            level=balance.level,
+            level_mult=fmt_multiplier(card.rates.level_multiplier, t.language),
+            tier=card.rates.tier,
+            tier_mult=fmt_multiplier(card.rates.tier_multiplier, t.language),
+        ),
+        _tier_line(t, card, zone),
+        t("admin-user-streak", streak=balance.current_streak, longest=balance.longest_streak),
+        t("admin-user-referrals", count=card.referrals),
+        t("admin-user-rank", rank=card.rank, transactions=card.transactions),
+        "",
+    ]
+    if card.history.total == 0:
+        lines.append(t("admin-user-history-empty"))
+    else:
+        lines.append(t("admin-user-history", page=card.page + 1, pages=card.pages))
+        lines += [history_line(t, entry, zone) for entry in card.history.entries]
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------- rules in force
+
+
+def _seconds(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def config_text(
+    t: Translator, section: ConfigSection, rules: PointsRules, *, override: Path | None
+) -> str:
+    lines = [t("admin-config-title", section=t(f"admin-config-tab-{section.value}")), ""]
+    match section:
+        case ConfigSection.RATES:
+            for action in RequestAction:
+                lines.append(
+                    t(
+                        "admin-config-request",
+                        label=t(f"tx-{action.value}"),
+                        points=rules.requests[action].base_points,
+                    )
+                )
+            lines += [
+                t("admin-config-daily", points=rules.daily_login_points),
+                t("admin-config-referral-signup", points=rules.referral_signup_points),
+                t("admin-config-referral-purchase", points=rules.referral_purchase_points),
+            ]
+            for tier, per_month in rules.subscription_points_per_month.items():
+                lines.append(t("admin-config-subscription", tier=tier.value, points=per_month))
+        case ConfigSection.TIERS:
+            lines.append(t("admin-config-tiers-note"))
+            for tier, mult in rules.tier_multipliers.items():
+                lines.append(
+                    t(
+                        "admin-config-tier",
+                        tier=tier.value,
+                        multiplier=fmt_multiplier(mult, t.language),
+                    )
+                )
+        case ConfigSection.STREAKS:
+            lines.append(t("admin-config-streaks-note"))
+            for day, bonus in sorted(rules.streak_bonuses.items()):
+                lines.append(t("admin-config-streak", day=day, bonus=bonus))
+        case ConfigSection.LIMITS:
+            for action in RequestAction:
+                lines.append(
+                    t(
+                        "admin-config-interval",
+                        label=t(f"tx-{action.value}"),
+                        seconds=_seconds(rules.requests[action].min_interval_seconds),
+                    )
+                )
+            lines += [
+                t("admin-config-daily-cap", cap=rules.max_daily_points_earning),
+                t(
+                    "admin-config-admin-limits",
+                    maximum=rules.admin_max_amount,
+                    threshold=rules.admin_confirm_threshold,
+                ),
+                t("admin-config-description-limit", limit=rules.max_description_length),
+            ]
+        case ConfigSection.LEVELS:
+            for level in rules.levels:
+                lines.append(
+                    t(
+                        "admin-config-level",
+                        icon=level.icon,
+                        level=level.level,
+                        name=level.name_ru if t.language == "ru" else level.name_en,
+                        required=level.points_required,
+                        multiplier=fmt_multiplier(level.earning_multiplier, t.language),
+                    )
+                )
+    lines.append("")
+    if override is not None:
+        lines.append(t("admin-config-override", path=escape(str(override))))
+    else:
+        lines.append(t("admin-config-defaults"))
+    return "\n".join(lines)
