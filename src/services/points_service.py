@@ -17,6 +17,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
+import asyncpg
 import structlog
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
@@ -48,14 +49,22 @@ Clock = Callable[[], datetime]
 
 # 40001 serialization_failure, 40P01 deadlock_detected: safe to retry, nothing was written.
 RETRYABLE_SQLSTATES: Final = frozenset({"40001", "40P01"})
+CONNECTION_LOST: Final = (
+    OSError,
+    asyncpg.exceptions.ConnectionDoesNotExistError,
+    asyncpg.exceptions.InterfaceError,
+    # What asyncpg raises when the server ended the session between two calls.
+    asyncpg.exceptions.InternalClientError,
+)
 MAX_AMOUNT: Final = 10**12  # far above any real movement, far below bigint overflow
 MAX_PAGE: Final = 100
 MAX_SUBSCRIPTION_MONTHS: Final = 120
 
 
-def _sqlstate(exc: DBAPIError) -> str | None:
-    orig = exc.orig
-    return getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+def _sqlstate(exc: BaseException) -> str | None:
+    # asyncpg errors carry it themselves; SQLAlchemy wraps the driver's error in `.orig`.
+    source = exc.orig if isinstance(exc, DBAPIError) else exc
+    return getattr(source, "sqlstate", None) or getattr(source, "pgcode", None)
 
 
 def _check_int(name: str, value: object, *, minimum: int = 1, maximum: int = MAX_AMOUNT) -> int:
@@ -513,8 +522,19 @@ class PointsService:
         for attempt in range(1, self._max_retries + 1):
             try:
                 async with self._ledger_engine.connect() as conn:
-                    return await call(conn)
-            except DBAPIError as exc:
+                    try:
+                        return await call(conn)
+                    except CONNECTION_LOST as exc:
+                        # The call bypassed SQLAlchemy's statement layer, so the pool did not
+                        # see the loss: drop the connection ourselves.
+                        await conn.invalidate(exc)
+                        raise
+            except CONNECTION_LOST as exc:
+                # Safe to repeat: the key makes a call that did commit come back as a replay.
+                if attempt == self._max_retries:
+                    raise
+                log.warning("points call retried", reason=type(exc).__name__, attempt=attempt)
+            except (DBAPIError, asyncpg.PostgresError) as exc:
                 if _sqlstate(exc) not in RETRYABLE_SQLSTATES or attempt == self._max_retries:
                     raise
                 log.warning("points call retried", sqlstate=_sqlstate(exc), attempt=attempt)
