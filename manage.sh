@@ -71,7 +71,17 @@ SERVICES=(bot)
 # Pidfiles and logs; LOG_DIR is the bot's own setting (where it writes bot.log), RUN_DIR lets
 # tests (or a second checkout) keep separate pidfiles. Relative paths are from the project root.
 RUN_DIR="${RUN_DIR:-$ROOT/run}"
-LOG_DIR="${LOG_DIR:-$ROOT/logs}"
+LOG_DIR="${LOG_DIR:-}"
+
+# LOG_DIR as the bot sees it: the environment, else .env, else ./logs.
+resolve_log_dir() {
+  if [ -z "$LOG_DIR" ]; then
+    LOG_DIR="$(grep -E '^[[:space:]]*LOG_DIR=' "$ROOT/.env" 2>/dev/null | tail -n 1 | cut -d= -f2- | tr -d "\"'" || true)"
+    LOG_DIR="${LOG_DIR:-$ROOT/logs}"
+  fi
+  case "$LOG_DIR" in /*) ;; *) LOG_DIR="$ROOT/$LOG_DIR" ;; esac
+}
+resolve_log_dir
 
 service_entry() {
   case "$1" in

