@@ -14,10 +14,11 @@ import asyncio
 import itertools
 import time
 from dataclasses import dataclass
-from types import TracebackType
 from typing import Any, Literal
 
 from aiohttp import web
+
+from tests.support.local_server import LocalHttpServer
 
 Mode = Literal["ok", "slow", "error", "malformed"]
 
@@ -29,44 +30,22 @@ class RecordedRequest:
     body: Any  # the parsed JSON body (None if it was not JSON)
 
 
-class FakeOpenAI:
+class FakeOpenAI(LocalHttpServer):
     def __init__(self) -> None:
+        super().__init__()
         self.mode: Mode = "ok"
         self.reply: str | None = None
         self.delay: float = 5.0
         self.expected_key: str | None = None
         self.requests: list[RecordedRequest] = []
         self._ids = itertools.count(1)
-        self._runner: web.AppRunner | None = None
-        self._port: int | None = None
 
     @property
     def base_url(self) -> str:
-        if self._port is None:
-            raise RuntimeError("FakeOpenAI is not running; use `async with FakeOpenAI()`")
-        return f"http://127.0.0.1:{self._port}/v1"
+        return f"{self.origin}/v1"
 
-    async def __aenter__(self) -> FakeOpenAI:
-        app = web.Application()
+    def _routes(self, app: web.Application) -> None:
         app.router.add_post("/v1/chat/completions", self._chat_completions)
-        # Cancel a slow handler when the client hangs up, so shutdown does not wait for it.
-        self._runner = web.AppRunner(app, handler_cancellation=True, shutdown_timeout=1.0)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self._port = int(self._runner.addresses[0][1])
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-        self._runner = None
-        self._port = None
 
     async def _chat_completions(self, request: web.Request) -> web.Response:
         try:

@@ -21,10 +21,11 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from types import TracebackType
 from typing import Any
 
 from aiohttp import BodyPartReader, web
+
+from tests.support.local_server import LocalHttpServer
 
 # Fields Telegram treats as strings even when they look like numbers or JSON.
 _STRING_FIELDS = frozenset(
@@ -50,7 +51,7 @@ class TelegramCall:
     at: float = field(default_factory=time.monotonic)
 
 
-class FakeTelegram:
+class FakeTelegram(LocalHttpServer):
     def __init__(
         self,
         *,
@@ -58,6 +59,7 @@ class FakeTelegram:
         bot_username: str = "syntra_test_bot",
         long_poll_cap: float = 1.0,
     ) -> None:
+        super().__init__()
         self.token = token
         self.bot_user: dict[str, Any] = {
             "id": int(token.split(":", 1)[0]),
@@ -77,39 +79,22 @@ class FakeTelegram:
         self._user_message_ids = itertools.count(50_000)
         self._changed = asyncio.Event()
         self._closing = False
-        self._runner: web.AppRunner | None = None
-        self._port: int | None = None
 
     # ------------------------------------------------------------------ lifecycle
     @property
     def base_url(self) -> str:
         """What TELEGRAM_API_BASE should be set to."""
-        if self._port is None:
-            raise RuntimeError("FakeTelegram is not running; use `async with FakeTelegram()`")
-        return f"http://127.0.0.1:{self._port}"
+        return self.origin
 
-    async def __aenter__(self) -> FakeTelegram:
-        app = web.Application(client_max_size=20 * 1024 * 1024)
+    def _application(self) -> web.Application:
+        return web.Application(client_max_size=20 * 1024 * 1024)  # photos arrive as multipart
+
+    def _routes(self, app: web.Application) -> None:
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
-        self._runner = web.AppRunner(app, handler_cancellation=True, shutdown_timeout=1.0)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self._port = int(self._runner.addresses[0][1])
-        return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def _before_close(self) -> None:
         self._closing = True
         self._changed.set()  # wake long polls
-        if self._runner is not None:
-            await self._runner.cleanup()
-        self._runner = None
-        self._port = None
 
     # ------------------------------------------------------------------ test API
     def push_update(self, update: dict[str, Any]) -> dict[str, Any]:
