@@ -30,8 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 
 from config.points_config import PointsRules
 from src.database import analytics_queries as q
-from src.database import points_queries
-from src.services.points_service import display_name
+from src.services.points_service import load_top
 from src.services.points_types import InvalidInputError, LeaderboardEntry
 
 Clock = Callable[[], datetime]
@@ -222,17 +221,7 @@ class AnalyticsService:
         if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_TOP:
             raise InvalidInputError(f"limit must be a whole number from 1 to {MAX_TOP}")
         async with self._sessions() as session:
-            rows = await points_queries.top_balances(session, limit)
-        return [
-            LeaderboardEntry(
-                rank=i,
-                user_id=uid,
-                display_name=display_name(uid, username, first_name),
-                balance=balance,
-                level=level,
-            )
-            for i, (uid, balance, level, username, first_name) in enumerate(rows, 1)
-        ]
+            return await load_top(session, limit)
 
     async def daily_series(self, days: int = 30) -> list[DailyPoint]:
         """The last `days` local days including today, oldest first, days without movements

@@ -98,6 +98,21 @@ def display_name(user_id: int, username: str | None, first_name: str | None) -> 
     return f"#{user_id}"
 
 
+async def load_top(session: AsyncSession, limit: int) -> list[LeaderboardEntry]:
+    """The first `limit` places of the leaderboard (balance desc, then user id)."""
+    rows = await points_queries.top_balances(session, limit)
+    return [
+        LeaderboardEntry(
+            rank=place,
+            user_id=uid,
+            display_name=display_name(uid, username, first_name),
+            balance=balance,
+            level=level,
+        )
+        for place, (uid, balance, level, username, first_name) in enumerate(rows, 1)
+    ]
+
+
 class PointsService:
     def __init__(
         self,
@@ -363,17 +378,7 @@ class PointsService:
     async def get_leaderboard(self, *, limit: int = 10, user_id: int | None = None) -> Leaderboard:
         _check_int("limit", limit, maximum=MAX_PAGE)
         async with self._sessions() as session:
-            top_rows = await points_queries.top_balances(session, limit)
-            top = [
-                LeaderboardEntry(
-                    rank=i,
-                    user_id=uid,
-                    display_name=display_name(uid, username, first_name),
-                    balance=balance,
-                    level=level,
-                )
-                for i, (uid, balance, level, username, first_name) in enumerate(top_rows, 1)
-            ]
+            top = await load_top(session, limit)
             me = next((e for e in top if e.user_id == user_id), None)
             if user_id is not None and me is None:
                 row = await points_queries.get_balance_row(session, user_id)
