@@ -7,6 +7,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from src.database.models import PointsBalance, PointsLevel, PointsTransaction, User
 
+LEVELS_SYNC_LOCK = 0x5359_4E54_4C56  # an arbitrary, project-unique advisory lock key
+
 
 async def get_balance_row(session: AsyncSession, user_id: int) -> PointsBalance | None:
     return await session.get(PointsBalance, user_id)
@@ -76,6 +78,8 @@ async def stats_by_type(session: AsyncSession, user_id: int) -> list[tuple[str, 
 
 
 async def replace_levels(session: AsyncSession, levels: list[dict[str, object]]) -> None:
+    # Several workers may start at once: one replaces the table at a time.
+    await session.execute(select(func.pg_advisory_xact_lock(LEVELS_SYNC_LOCK)))
     await session.execute(delete(PointsLevel))
     await session.execute(insert(PointsLevel), levels)
 
