@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from alembic import context
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -25,9 +26,15 @@ def _url() -> str:
     return resolve_database_url(get_settings())
 
 
+# Bot workers apply migrations on start; the lock makes concurrent starts take turns (the
+# later ones then find the schema at head). PostgreSQL DDL is transactional: all or nothing.
+MIGRATION_LOCK = 0x5359_4E54_4D49
+
+
 def _run(connection: Connection) -> None:
     context.configure(connection=connection, target_metadata=target_metadata, compare_type=True)
     with context.begin_transaction():
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         context.run_migrations()
 
 

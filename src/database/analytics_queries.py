@@ -86,6 +86,13 @@ async def save_state(conn: AsyncConnection, timezone: str, until: datetime | Non
     )
 
 
+async def database_now(conn: AsyncConnection) -> datetime:
+    """The database server's clock, the one that stamps ledger rows (clock_timestamp())."""
+    moment = await conn.scalar(text("SELECT clock_timestamp()"))
+    assert isinstance(moment, datetime)
+    return moment
+
+
 async def writers_started_before(conn: AsyncConnection, moment: datetime) -> bool:
     """Whether a transaction of this database that started before `moment` still runs with
     an xid: it could yet commit a ledger row stamped before that instant.

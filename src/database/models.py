@@ -192,8 +192,18 @@ class AdminAction(Base):
     status: Mapped[str] = mapped_column(String(16), server_default="pending")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The admin's message that asked for it (`admin_cmd:{chat}:{message}`): a command Telegram
+    # delivers twice yields one pending action, not two prompts. NULL for quick buttons.
+    source_key: Mapped[str | None] = mapped_column(String(128))
 
     __table_args__ = (
+        Index(
+            "uq_admin_actions_source",
+            "admin_id",
+            "source_key",
+            unique=True,
+            postgresql_where=text("source_key IS NOT NULL"),
+        ),
         CheckConstraint("action IN ('grant', 'deduct')", name="action"),
         CheckConstraint("amount > 0", name="amount_positive"),
         CheckConstraint("status IN ('pending', 'done', 'cancelled', 'refused')", name="status"),

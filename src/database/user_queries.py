@@ -69,8 +69,14 @@ async def get_user(session: AsyncSession, telegram_id: int) -> User | None:
 
 
 async def find_by_username(session: AsyncSession, username: str) -> User | None:
+    """The user last seen with this username (any case). Stored usernames go stale (they are
+    refreshed only when the user writes) and Telegram hands a released one to someone else, so
+    several rows may carry it: the one seen most recently is its current holder."""
     result = await session.scalars(
-        select(User).where(func.lower(User.username) == username.lower()).limit(1)
+        select(User)
+        .where(func.lower(User.username) == username.lower())
+        .order_by(User.last_seen_at.desc(), User.telegram_id.desc())
+        .limit(1)
     )
     return result.first()
 

@@ -24,6 +24,8 @@ from enum import StrEnum
 from typing import Final
 
 import structlog
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from config.points_config import PointsRules, Tier
@@ -43,9 +45,11 @@ log = structlog.get_logger(__name__)
 
 PENDING_TTL: Final = timedelta(hours=24)  # an old confirmation button must not move points
 MAX_TELEGRAM_ID: Final = 2**63 - 1
-_NUMERIC_ID = re.compile(r"\d{1,19}")
+# ASCII digits only: `\d` alone also matches other scripts' digits ("١٠", "１０"), which int()
+# reads as numbers, so "1٠٠" would silently mean 100.
+_NUMERIC_ID = re.compile(r"\d{1,19}", re.ASCII)
 _USERNAME = re.compile(r"@([A-Za-z0-9_]{3,32})")
-_INTEGER = re.compile(r"[+-]?\d+")
+_INTEGER = re.compile(r"[+-]?\d+", re.ASCII)
 
 
 class AdminOp(StrEnum):
@@ -198,7 +202,10 @@ def parse_amount(text: str, rules: PointsRules) -> int:
     text = text.strip()
     if not _INTEGER.fullmatch(text):
         raise AdminInputError(AdminErrorCode.NOT_INTEGER, value=text)
-    if len(text.lstrip("+-")) > 18:  # beyond any limit; don't build giant ints from input
+    digits = text.lstrip("+-").lstrip("0")
+    if len(digits) > 18:  # beyond any limit; don't build giant ints from input
+        if text.startswith("-"):
+            raise AdminInputError(AdminErrorCode.NOT_POSITIVE, value=text)
         raise AdminInputError(AdminErrorCode.TOO_LARGE, value=text, maximum=rules.admin_max_amount)
     return check_amount(int(text), rules)
 
@@ -300,7 +307,9 @@ class AdminService:
         if op is AdminOp.DEDUCT:
             await self._check_funds(user, amount)
         if amount >= self.rules.admin_confirm_threshold:
-            return await self._create_pending(admin_id, op, user, amount, command.description)
+            return await self._create_pending(
+                admin_id, op, user, amount, command.description, source_key=source_key
+            )
         outcome = await self._execute(
             op,
             user_id=user.telegram_id,
@@ -376,21 +385,49 @@ class AdminService:
         )
 
     async def _create_pending(
-        self, admin_id: int, op: AdminOp, user: TargetUser, amount: int, description: str
+        self,
+        admin_id: int,
+        op: AdminOp,
+        user: TargetUser,
+        amount: int,
+        description: str,
+        *,
+        source_key: str | None = None,
     ) -> PendingAction:
+        """A new pending action; for a command seen before (same source), the one it made."""
         async with self._sessions() as session, session.begin():
-            row = AdminAction(
-                admin_id=admin_id,
-                action=op.value,
-                user_id=user.telegram_id,
-                amount=amount,
-                description=description,
-                status="pending",
-                created_at=self._points.now(),
+            action_id = await session.scalar(
+                pg_insert(AdminAction)
+                .values(
+                    admin_id=admin_id,
+                    action=op.value,
+                    user_id=user.telegram_id,
+                    amount=amount,
+                    description=description,
+                    status="pending",
+                    created_at=self._points.now(),
+                    source_key=source_key,
+                )
+                .on_conflict_do_nothing(
+                    index_elements=[AdminAction.admin_id, AdminAction.source_key],
+                    index_where=AdminAction.source_key.is_not(None),
+                )
+                .returning(AdminAction.id)
             )
-            session.add(row)
-            await session.flush()
-            action_id = row.id
+            if action_id is None:  # Telegram delivered the same command again
+                existing = await session.scalar(
+                    select(AdminAction).where(
+                        AdminAction.admin_id == admin_id, AdminAction.source_key == source_key
+                    )
+                )
+                assert existing is not None
+                return PendingAction(
+                    existing.id,
+                    AdminOp(existing.action),
+                    user,
+                    existing.amount,
+                    existing.description,
+                )
         log.info(
             "admin action awaiting confirmation",
             action_id=action_id,

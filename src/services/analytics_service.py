@@ -36,7 +36,8 @@ from src.services.points_types import InvalidInputError, LeaderboardEntry
 Clock = Callable[[], datetime]
 
 # The watermark trails the application clock by this much (then down to the minute): covers
-# clock skew between the application and the database, whose clock stamps the ledger rows.
+# clock skew between the application and the database, whose clock stamps the ledger rows
+# (and refresh_rollups never lets the watermark run ahead of the database's clock).
 # (A write still in flight is caught by the writers check, see refresh_rollups.) The live
 # part of a read is at most two minutes of rows.
 ROLLUP_GRACE: Final = timedelta(minutes=1)
@@ -248,6 +249,11 @@ class AnalyticsService:
         never overlap, and the totals and the state commit together."""
         target = self.watermark()
         async with self._engine.connect() as conn:
+            if self._clock is None:
+                # Rows are stamped by the database's clock: a watermark ahead of it (this host's
+                # clock running fast) would let a row stamped before it commit after the
+                # materialisation, counted by neither part. Never run ahead of that clock.
+                target = min(target, _down_to_minute(await q.database_now(conn) - ROLLUP_GRACE))
             state = await q.read_state(conn)
         if self._covers(state, target):
             assert state is not None
@@ -274,8 +280,7 @@ class AnalyticsService:
 
     def watermark(self) -> datetime:
         """Where the rollups should reach now: ROLLUP_GRACE ago, down to the whole minute."""
-        moment = self.now() - ROLLUP_GRACE
-        return moment - timedelta(seconds=moment.second, microseconds=moment.microsecond)
+        return _down_to_minute(self.now() - ROLLUP_GRACE)
 
     def _covers(self, state: q.RollupState | None, target: datetime) -> bool:
         return (
@@ -292,6 +297,10 @@ class AnalyticsService:
 
     def _read(self, *, snapshot: bool = False) -> _ReadTransaction:
         return _ReadTransaction(self._engine, snapshot=snapshot)
+
+
+def _down_to_minute(moment: datetime) -> datetime:
+    return moment - timedelta(seconds=moment.second, microseconds=moment.microsecond)
 
 
 class _ReadTransaction:

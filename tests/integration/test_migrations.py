@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
+from pathlib import Path
 
 from alembic import command
 from alembic.autogenerate import compare_metadata
@@ -11,6 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from config.settings import PROJECT_ROOT
 from src.database.models import Base
 from tests.support.database import alembic_config
 
@@ -50,3 +54,23 @@ def test_models_equal_migrations(database_url: str) -> None:
         return result
 
     assert asyncio.run(run()) == []
+
+
+def test_concurrent_upgrades_take_turns(database_url: str) -> None:
+    """Workers starting together each run `upgrade head`; none may fail or half-apply.
+
+    Separate processes, as in production (alembic's context is process-global)."""
+    command.downgrade(alembic_config(database_url), "base")
+    alembic = str(Path(sys.executable).with_name("alembic"))
+    procs = [
+        subprocess.Popen(
+            [alembic, "-x", f"url={database_url}", "upgrade", "head"],
+            cwd=PROJECT_ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        for _ in range(3)
+    ]
+    outputs = [p.communicate(timeout=120)[0].decode() for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0], outputs
+    assert asyncio.run(_scalar(database_url, "SELECT count(*) FROM points_levels")) == 6
