@@ -1,4 +1,4 @@
-"""Review findings on the admin panel: input parsing and the confirmed flow."""
+"""Admin panel edge cases: input parsing, stale usernames and redelivered commands."""
 
 from __future__ import annotations
 

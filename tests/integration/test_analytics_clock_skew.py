@@ -1,4 +1,4 @@
-"""Review findings on the analytics rollups: the watermark against the clock that stamps rows."""
+"""Analytics rollups stay exact when the application clock and the database clock disagree."""
 
 from __future__ import annotations
 
