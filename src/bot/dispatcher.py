@@ -73,21 +73,27 @@ def create_dispatcher(
     return dispatcher
 
 
+def command_menu(language: str, *, admin: bool = False) -> list[BotCommand]:
+    t = translator(language)
+    commands = [BotCommand(command=c, description=t(f"cmd-{c}")) for c in USER_COMMANDS]
+    if admin:
+        commands += [
+            BotCommand(command=c, description=t(f"admin-cmd-{c}")) for c in ADMIN_MENU_COMMANDS
+        ]
+    return commands
+
+
 async def register_commands(bot: Bot, settings: Settings | None = None) -> None:
-    """The command menu in both languages (Telegram picks by the user's app language).
+    """The command menu in both languages (Telegram picks by the user's app language; others
+    get English).
 
     With `settings` (aiogram passes them to startup hooks), admins listed in ADMIN_IDS also see
     the admin commands, in their own chat only.
     """
-    for language in LANGUAGES:
-        t = translator(language)
-        commands = [BotCommand(command=c, description=t(f"cmd-{c}")) for c in USER_COMMANDS]
-        await bot.set_my_commands(commands, scope=BotCommandScopeDefault(), language_code=language)
-    t = translator("en")
-    await bot.set_my_commands(
-        [BotCommand(command=c, description=t(f"cmd-{c}")) for c in USER_COMMANDS],
-        scope=BotCommandScopeDefault(),
-    )
+    for language in (*LANGUAGES, None):
+        await bot.set_my_commands(
+            command_menu(language or "en"), scope=BotCommandScopeDefault(), language_code=language
+        )
     if settings is not None:
         await register_admin_commands(bot, settings.admin_ids)
 
@@ -98,13 +104,9 @@ async def register_admin_commands(bot: Bot, admin_ids: frozenset[int]) -> None:
         scope = BotCommandScopeChat(chat_id=admin_id)
         try:
             for language in (*LANGUAGES, None):
-                t = translator(language or "en")
-                commands = [BotCommand(command=c, description=t(f"cmd-{c}")) for c in USER_COMMANDS]
-                commands += [
-                    BotCommand(command=c, description=t(f"admin-cmd-{c}"))
-                    for c in ADMIN_MENU_COMMANDS
-                ]
-                await bot.set_my_commands(commands, scope=scope, language_code=language)
+                await bot.set_my_commands(
+                    command_menu(language or "en", admin=True), scope=scope, language_code=language
+                )
         except TelegramAPIError as exc:  # e.g. the admin has never opened the bot
             log.warning("admin commands not set", admin_id=admin_id, reason=str(exc))
 
