@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from aiogram.methods import (
     AnswerCallbackQuery,
     EditMessageText,
@@ -94,3 +95,14 @@ async def db_user(sessions: async_sessionmaker[AsyncSession], user_id: int) -> U
 async def invite_link_of(sessions: async_sessionmaker[AsyncSession], user_id: int) -> str:
     user = await db_user(sessions, user_id)
     return f"https://t.me/syntra_bot?start=ref_{user.referral_code}"
+
+
+def break_method(
+    monkeypatch: pytest.MonkeyPatch, target: object, name: str, error: Exception
+) -> None:
+    """Make `target.name` raise `error` (a database or service outage seen by a handler)."""
+
+    async def broken(*_: object, **__: object) -> None:
+        raise error
+
+    monkeypatch.setattr(target, name, broken)

@@ -21,6 +21,7 @@ from tests.bot.helpers import (
     LEVEL_ICONS,
     LEVEL_NAMES,
     balance_of,
+    break_method,
     calls,
     ledger,
     multiplier,
@@ -174,10 +175,7 @@ async def test_points_failure_never_blocks_the_answer(
     sessions: async_sessionmaker[AsyncSession],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    async def broken(**_: object) -> None:
-        raise ConnectionError("points database is down")
-
-    monkeypatch.setattr(points, "award_request", broken)
+    break_method(monkeypatch, points, "award_request", ConnectionError("points database is down"))
 
     requests = await harness.send("gm", user_id=ME, language_code="ru")
 
@@ -194,10 +192,9 @@ async def test_registration_failure_still_answers(
     fake_llm: FakeOpenAI,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    async def broken(**_: object) -> None:
-        raise ConnectionError("database is down")
-
-    monkeypatch.setattr(harness.dispatcher["users"], "register", broken)
+    break_method(
+        monkeypatch, harness.dispatcher["users"], "register", ConnectionError("database is down")
+    )
 
     requests = await harness.send("gm", user_id=ME, language_code="ru")
 
@@ -212,10 +209,9 @@ async def test_registration_failure_still_answers(
 async def test_registration_failure_on_points_says_unavailable(
     harness: BotHarness, monkeypatch: pytest.MonkeyPatch, lang: str
 ) -> None:
-    async def broken(**_: object) -> None:
-        raise ConnectionError("database is down")
-
-    monkeypatch.setattr(harness.dispatcher["users"], "register", broken)
+    break_method(
+        monkeypatch, harness.dispatcher["users"], "register", ConnectionError("database is down")
+    )
 
     requests = await harness.send("/points", user_id=ME, language_code=lang)
 

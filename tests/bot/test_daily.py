@@ -14,6 +14,7 @@ from tests.bot.helpers import (
     LEVEL_ICONS,
     LEVEL_NAMES,
     balance_of,
+    break_method,
     calls,
     ledger,
     multiplier,
@@ -272,10 +273,7 @@ async def test_start_that_crosses_a_level_congratulates_after_the_welcome(
 async def test_points_failure_on_daily_is_a_polite_error(
     harness: BotHarness, points: PointsService, monkeypatch: pytest.MonkeyPatch, lang: str
 ) -> None:
-    async def broken(**_: object) -> None:
-        raise RuntimeError("connection refused")
-
-    monkeypatch.setattr(points, "claim_daily_login", broken)
+    break_method(monkeypatch, points, "claim_daily_login", RuntimeError("connection refused"))
 
     requests = await harness.send("/daily", user_id=ME, language_code=lang)
 

@@ -15,6 +15,7 @@ from tests.bot.helpers import (
     LANGS,
     LEVEL_ICONS,
     LEVEL_NAMES,
+    break_method,
     calls,
     invite_link_of,
     ledger,
@@ -534,10 +535,7 @@ async def test_command_addressed_to_the_bot_by_name(harness: BotHarness) -> None
 async def test_points_read_failure_is_a_polite_error(
     harness: BotHarness, points: PointsService, monkeypatch: pytest.MonkeyPatch, lang: str
 ) -> None:
-    async def broken(**_: object) -> None:
-        raise ConnectionError("points database is down")
-
-    monkeypatch.setattr(points, "get_balance", broken)
+    break_method(monkeypatch, points, "get_balance", ConnectionError("points database is down"))
 
     via_command = await harness.send("/points", user_id=ME, language_code=lang)
     via_level = await harness.send("/level", user_id=ME, language_code=lang)
@@ -553,10 +551,9 @@ async def test_points_read_failure_is_a_polite_error(
 async def test_buttons_while_the_database_is_unreachable(
     harness: BotHarness, monkeypatch: pytest.MonkeyPatch, lang: str
 ) -> None:
-    async def broken(**_: object) -> None:
-        raise ConnectionError("database is down")
-
-    monkeypatch.setattr(harness.dispatcher["users"], "register", broken)
+    break_method(
+        monkeypatch, harness.dispatcher["users"], "register", ConnectionError("database is down")
+    )
 
     requests = await harness.press("pts:daily:0", user_id=ME, language_code=lang)
 

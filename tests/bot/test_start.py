@@ -16,6 +16,7 @@ from tests.bot.helpers import (
     LEVEL_ICONS,
     LEVEL_NAMES,
     balance_of,
+    break_method,
     calls,
     db_user,
     ledger,
@@ -121,10 +122,7 @@ async def test_payload_that_is_not_a_referral_is_ignored(
 async def test_start_still_welcomes_when_the_daily_claim_fails(
     harness: BotHarness, points: PointsService, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    async def broken(**_: object) -> None:
-        raise RuntimeError("points database is down")
-
-    monkeypatch.setattr(points, "claim_daily_login", broken)
+    break_method(monkeypatch, points, "claim_daily_login", RuntimeError("points database is down"))
 
     requests = await harness.send("/start", user_id=NEWCOMER, language_code="ru", first_name="Ann")
 
