@@ -18,6 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from src.database.models import PointsBalance, PointsTransaction, User
 from src.locales import Translator, translator
+from src.services.points_service import PointsService
+from tests.conftest import ADMIN_ID
+from tests.support.factories import create_user
 
 LANGS = ("en", "ru")
 # Level names as the user sees them (SPEC 5).
@@ -106,3 +109,15 @@ def break_method(
         raise error
 
     monkeypatch.setattr(target, name, broken)
+
+
+async def user_with_points(
+    sessions: async_sessionmaker[AsyncSession],
+    points: PointsService,
+    user_id: int,
+    lang: str,
+    amount: int,
+) -> None:
+    """A user first seen with `lang`, holding `amount` points granted by the admin."""
+    await create_user(sessions, telegram_id=user_id, language_code=lang)
+    await points.admin_grant(user_id=user_id, amount=amount, admin_id=ADMIN_ID)

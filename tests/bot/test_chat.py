@@ -26,6 +26,7 @@ from tests.bot.helpers import (
     ledger,
     multiplier,
     tr,
+    user_with_points,
     without_typing,
 )
 from tests.conftest import ADMIN_ID
@@ -129,8 +130,7 @@ async def test_award_that_crosses_a_level_sends_the_congratulation(
     sessions: async_sessionmaker[AsyncSession],
     lang: str,
 ) -> None:
-    await create_user(sessions, telegram_id=ME, language_code=lang)
-    await points.admin_grant(user_id=ME, amount=995, admin_id=ADMIN_ID)
+    await user_with_points(sessions, points, ME, lang, 995)
 
     requests = await harness.send("gm", user_id=ME)
 

@@ -19,6 +19,7 @@ from tests.bot.helpers import (
     ledger,
     multiplier,
     tr,
+    user_with_points,
 )
 from tests.conftest import ADMIN_ID
 from tests.support.clock import FakeClock
@@ -231,8 +232,7 @@ async def test_daily_that_crosses_a_level_congratulates_after_the_bonus(
     sessions: async_sessionmaker[AsyncSession],
     lang: str,
 ) -> None:
-    await create_user(sessions, telegram_id=ME, language_code=lang)
-    await points.admin_grant(user_id=ME, amount=950, admin_id=ADMIN_ID)
+    await user_with_points(sessions, points, ME, lang, 950)
 
     requests = await harness.send("/daily", user_id=ME)
 

@@ -21,6 +21,7 @@ from tests.bot.helpers import (
     ledger,
     multiplier,
     tr,
+    user_with_points,
 )
 from tests.conftest import ADMIN_ID
 from tests.support.clock import FakeClock
@@ -122,8 +123,7 @@ async def test_points_card_at_the_top_level(
     sessions: async_sessionmaker[AsyncSession],
     lang: str,
 ) -> None:
-    await create_user(sessions, telegram_id=ME, language_code=lang)
-    await points.admin_grant(user_id=ME, amount=150_000, admin_id=ADMIN_ID)
+    await user_with_points(sessions, points, ME, lang, 150_000)
 
     (text,) = [c[2] for c in calls(await harness.send("/points", user_id=ME))]
 
@@ -472,8 +472,7 @@ async def test_level_at_the_top(
     sessions: async_sessionmaker[AsyncSession],
     lang: str,
 ) -> None:
-    await create_user(sessions, telegram_id=ME, language_code=lang)
-    await points.admin_grant(user_id=ME, amount=200_000, admin_id=ADMIN_ID)
+    await user_with_points(sessions, points, ME, lang, 200_000)
 
     requests = await harness.send("/level", user_id=ME)
 

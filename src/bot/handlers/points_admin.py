@@ -329,28 +329,15 @@ async def _quick(
     )
 
 
-async def on_quick_grant(
+async def on_quick_action(
     query: CallbackQuery,
-    callback_data: QuickGrantCb,
+    callback_data: QuickGrantCb | QuickDeductCb,
     bot: Bot,
     t: Translator,
     admin_service: AdminService,
 ) -> None:
-    await _quick(
-        query, AdminOp.GRANT, callback_data.user_id, callback_data.amount, bot, t, admin_service
-    )
-
-
-async def on_quick_deduct(
-    query: CallbackQuery,
-    callback_data: QuickDeductCb,
-    bot: Bot,
-    t: Translator,
-    admin_service: AdminService,
-) -> None:
-    await _quick(
-        query, AdminOp.DEDUCT, callback_data.user_id, callback_data.amount, bot, t, admin_service
-    )
+    op = AdminOp.GRANT if isinstance(callback_data, QuickGrantCb) else AdminOp.DEDUCT
+    await _quick(query, op, callback_data.user_id, callback_data.amount, bot, t, admin_service)
 
 
 async def on_confirm(
@@ -485,8 +472,8 @@ def create_router() -> Router:
     router.callback_query.register(on_chart, ChartCb.filter())
     router.callback_query.register(on_config, ConfigCb.filter())
     router.callback_query.register(on_user_card, UserCardCb.filter())
-    router.callback_query.register(on_quick_grant, QuickGrantCb.filter())
-    router.callback_query.register(on_quick_deduct, QuickDeductCb.filter())
+    router.callback_query.register(on_quick_action, QuickGrantCb.filter())
+    router.callback_query.register(on_quick_action, QuickDeductCb.filter())
     router.callback_query.register(on_confirm, ConfirmCb.filter())
     router.callback_query.register(on_cancel, CancelCb.filter())
     # Last: admin-prefixed data none of the factories above could parse.
