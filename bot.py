@@ -31,24 +31,6 @@ TOKEN_REFUSED = (
 )
 
 
-def create_bot(settings: Settings) -> Bot:
-    from aiogram import Bot
-    from aiogram.client.default import DefaultBotProperties
-    from aiogram.client.session.aiohttp import AiohttpSession
-    from aiogram.client.telegram import TelegramAPIServer
-    from aiogram.enums import ParseMode
-
-    assert settings.bot_token is not None
-    session = None
-    if settings.telegram_api_base:  # a self-hosted or local Bot API server
-        session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_base))
-    return Bot(
-        settings.bot_token.get_secret_value(),
-        session=session,
-        default=DefaultBotProperties(parse_mode=ParseMode.HTML),
-    )
-
-
 def mark_ready() -> None:
     """Startup is done (commands set; polling begins or the webhook is set and listening)."""
     if path := os.environ.get(READY_FILE_ENV):
@@ -59,22 +41,18 @@ async def run(settings: Settings) -> None:
     import structlog
 
     from src.bootstrap import build_context, prepare_database
+    from src.bot.bot_factory import create_bot
     from src.bot.dispatcher import create_dispatcher, register_commands
     from src.bot.webhook import create_webhook_app, serve_webhook
-    from src.services.llm_client import LLMClient
 
     log = structlog.get_logger("bot")
     context = build_context(settings)
     bot: Bot | None = None
     try:
         await prepare_database(context)
-        bot = create_bot(settings)
-        dispatcher = create_dispatcher(
-            settings=settings,
-            points=context.points,
-            users=context.users,
-            llm=LLMClient.from_settings(settings),
-        )
+        assert settings.bot_token is not None  # preflight refused to start without one
+        bot = create_bot(settings.bot_token.get_secret_value(), api_base=settings.telegram_api_base)
+        dispatcher = create_dispatcher(context)
         dispatcher.startup.register(register_commands)
         if settings.webhook_url:
             app = create_webhook_app(dispatcher, bot, settings)

@@ -24,12 +24,27 @@ class Tier(StrEnum):
     VIP = "VIP"
 
 
+class TransactionType(StrEnum):
+    """Every value the ledger's transaction_type may hold: the one place they are spelled."""
+
+    TEXT_REQUEST = "earn_text_request"
+    VISION_REQUEST = "earn_vision_request"
+    CHART_REQUEST = "earn_chart_request"
+    DAILY_LOGIN = "earn_daily_login"
+    REFERRAL_SIGNUP = "earn_referral_signup"
+    REFERRAL_PURCHASE = "earn_referral_purchase"
+    SUBSCRIPTION = "earn_subscription"
+    ADMIN_GRANT = "admin_grant"
+    ADMIN_DEDUCT = "admin_deduct"
+    SPEND = "spend"
+
+
 class RequestAction(StrEnum):
     """Actions that earn per served request; the value is the ledger's transaction_type."""
 
-    TEXT = "earn_text_request"
-    VISION = "earn_vision_request"
-    CHART = "earn_chart_request"
+    TEXT = TransactionType.TEXT_REQUEST.value
+    VISION = TransactionType.VISION_REQUEST.value
+    CHART = TransactionType.CHART_REQUEST.value
 
 
 class _Frozen(BaseModel):
@@ -133,9 +148,9 @@ def _level(n: int, ru: str, en: str, icon: str, req: int, mult: str, desc: str, 
 
 DEFAULT_RULES_DATA: dict[str, Any] = {
     "requests": {
-        "earn_text_request": {"base_points": 10, "min_interval_seconds": 5},
-        "earn_vision_request": {"base_points": 20, "min_interval_seconds": 10},
-        "earn_chart_request": {"base_points": 15, "min_interval_seconds": 10},
+        RequestAction.TEXT: {"base_points": 10, "min_interval_seconds": 5},
+        RequestAction.VISION: {"base_points": 20, "min_interval_seconds": 10},
+        RequestAction.CHART: {"base_points": 15, "min_interval_seconds": 10},
     },
     "tier_multipliers": {"FREE": "1.0", "BASIC": "1.2", "PREMIUM": "1.5", "VIP": "2.0"},
     "daily_login_points": 50,

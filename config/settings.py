@@ -140,10 +140,6 @@ class Settings(BaseSettings):
             raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
         return level
 
-    @property
-    def tz(self) -> ZoneInfo:
-        return ZoneInfo(self.timezone)
-
 
 def load_settings(**overrides: object) -> Settings:
     """Build settings, turning pydantic's report into one line per bad variable."""

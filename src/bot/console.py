@@ -16,15 +16,13 @@ import contextlib
 import itertools
 import os
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any, TextIO
 
 import structlog
 from aiogram import Bot, Dispatcher
-from aiogram.client.default import DefaultBotProperties
-from aiogram.enums import ParseMode
 from aiogram.methods import (
     AnswerCallbackQuery,
     EditMessageReplyMarkup,
@@ -39,15 +37,16 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message, U
 from config.points_config import PointsConfigError
 from config.settings import SettingsError, get_settings
 from src.bootstrap import AppContext, build_context, prepare_database
+from src.bot.bot_factory import create_bot
 from src.bot.dispatcher import create_dispatcher
 from src.bot.local_session import LocalBotSession
 from src.bot.updates import UpdateBuilder, telegram_user
 from src.locales import LANGUAGES
 from src.logging_config import configure_logging
-from src.services.llm_client import LLMClient
 
 log = structlog.get_logger("console")
 
+CONSOLE_TOKEN = "42:CONSOLE"
 DEFAULT_USER_ID = 100_001
 DEFAULT_NAME = "Console User"
 DEFAULT_LANGUAGE = "en"
@@ -188,18 +187,13 @@ class Console:
     """Feeds what the user types to the dispatcher and prints what the bot sent back."""
 
     def __init__(
-        self, context: AppContext, llm: LLMClient, *, out: TextIO = sys.stdout, ansi: bool = False
+        self, context: AppContext, *, out: TextIO = sys.stdout, ansi: bool = False
     ) -> None:
         self._context = context
-        self._llm = llm
         self._out = out
         self._ansi = ansi
         self._session = _RecordingSession()
-        self._bot = Bot(
-            "42:CONSOLE",
-            session=self._session,
-            default=DefaultBotProperties(parse_mode=ParseMode.HTML),
-        )
+        self._bot = create_bot(CONSOLE_TOKEN, session=self._session)
         self._updates = UpdateBuilder()
         self._photo_dir = context.settings.data_dir / "console"
         self._photo_numbers = itertools.count(1)
@@ -208,13 +202,13 @@ class Console:
         self._dispatcher = self._build_dispatcher()
 
     def _build_dispatcher(self) -> Dispatcher:
-        settings = self._context.settings
-        if self.user.admin:
-            admins = settings.admin_ids | {self.user.id}
-            settings = settings.model_copy(update={"admin_ids": admins})
-        return create_dispatcher(
-            settings=settings, points=self._context.points, users=self._context.users, llm=self._llm
-        )
+        context = self._context
+        if self.user.admin:  # the simulated user joins ADMIN_IDS, for this console only
+            admins = context.settings.admin_ids | {self.user.id}
+            context = replace(
+                context, settings=context.settings.model_copy(update={"admin_ids": admins})
+            )
+        return create_dispatcher(context)
 
     def prompt(self) -> str:
         role = ", admin" if self.user.admin else ""
@@ -247,7 +241,6 @@ class Console:
         return True
 
     async def close(self) -> None:
-        await self._llm.aclose()
         await self._context.close()
 
     async def _command(self, words: list[str]) -> bool:
@@ -387,7 +380,7 @@ def main() -> int:
             runner.run(context.close())
             return 1
         ansi = sys.stdout.isatty() and "NO_COLOR" not in os.environ
-        console = Console(context, LLMClient.from_settings(settings), ansi=ansi)
+        console = Console(context, ansi=ansi)
         console.say(console.banner())
         try:
             _chat(runner, console)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Final
 from zoneinfo import ZoneInfo
@@ -22,7 +22,7 @@ import structlog
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
-from config.points_config import PointsRules, RequestAction, Tier
+from config.points_config import PointsRules, RequestAction, Tier, TransactionType
 from src.database import ledger_calls, points_queries, user_queries
 from src.database.ledger_calls import LedgerResult, LevelArrays
 from src.services.points_types import (
@@ -37,11 +37,11 @@ from src.services.points_types import (
     Outcome,
     PersonalRates,
     PointsOutcome,
-    TransactionType,
     TypeStats,
     UnknownUserError,
     UserStats,
 )
+from src.services.user_types import display_name
 
 log = structlog.get_logger(__name__)
 
@@ -90,14 +90,6 @@ def request_points(base: int, level_multiplier: Decimal, tier_multiplier: Decima
     return int(exact.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
-def display_name(user_id: int, username: str | None, first_name: str | None) -> str:
-    if first_name:
-        return first_name
-    if username:
-        return f"@{username}"
-    return f"#{user_id}"
-
-
 async def load_top(session: AsyncSession, limit: int) -> list[LeaderboardEntry]:
     """The first `limit` places of the leaderboard (balance desc, then user id)."""
     rows = await points_queries.top_balances(session, limit)
@@ -124,7 +116,6 @@ class PointsService:
         clock: Clock | None = None,
         max_retries: int = 5,
     ) -> None:
-        self._engine = engine
         # AUTOCOMMIT: each ledger call is a single-statement transaction (one round trip).
         self._ledger_engine = engine.execution_options(isolation_level="AUTOCOMMIT")
         self._sessions = session_factory
@@ -152,24 +143,20 @@ class PointsService:
     def timezone(self) -> str:
         return self._timezone
 
-    # The wiring other services built next to this one share (engine, sessions, clock).
-    @property
-    def engine(self) -> AsyncEngine:
-        return self._engine
-
-    @property
-    def session_factory(self) -> async_sessionmaker[AsyncSession]:
-        return self._sessions
-
-    @property
-    def clock(self) -> Clock | None:
-        return self._clock
-
     def now(self) -> datetime:
         return self._clock() if self._clock else datetime.now(self._tz)
 
     def today(self) -> date:
         return self.now().astimezone(self._tz).date()
+
+    def until_next_day(self) -> timedelta:
+        """Time left until the next day starts in the configured zone (the next daily claim).
+
+        The next local midnight, not "today's midnight + 24 h": DST days last 23 or 25 hours.
+        """
+        local = self.now().astimezone(self._tz)
+        midnight = datetime.combine(local.date() + timedelta(days=1), time(), tzinfo=self._tz)
+        return timedelta(seconds=midnight.timestamp() - local.timestamp())
 
     # ------------------------------------------------------------------ credits
 

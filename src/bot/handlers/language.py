@@ -7,9 +7,10 @@ from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 
 from src.bot.keyboards.points import LanguageCb, MenuCb, language_keyboard
-from src.database.models import User
+from src.bot.middlewares.user import NEEDS_USER
 from src.locales import LANGUAGES, Translator, translator
 from src.services.user_service import UserService
+from src.services.user_types import UserProfile
 
 
 async def cmd_language(message: Message, t: Translator) -> None:
@@ -25,17 +26,14 @@ async def on_language_menu(query: CallbackQuery, t: Translator) -> None:
 async def on_language_chosen(
     query: CallbackQuery,
     callback_data: LanguageCb,
-    db_user: User | None,
+    user: UserProfile,
     users: UserService,
     t: Translator,
 ) -> None:
     if callback_data.code not in LANGUAGES:  # forged or from a retired layout
         await query.answer(t("button-stale"), show_alert=True)
         return
-    if db_user is None:
-        await query.answer(t("error-unavailable"), show_alert=True)
-        return
-    await users.set_language(user_id=db_user.telegram_id, language=callback_data.code)
+    await users.set_language(user_id=user.telegram_id, language=callback_data.code)
     chosen = translator(callback_data.code)
     await query.answer(chosen("language-set"))
     if isinstance(query.message, Message):
@@ -46,5 +44,5 @@ def create_router() -> Router:
     router = Router(name=__name__)
     router.message.register(cmd_language, Command("language"))
     router.callback_query.register(on_language_menu, MenuCb.filter())
-    router.callback_query.register(on_language_chosen, LanguageCb.filter())
+    router.callback_query.register(on_language_chosen, LanguageCb.filter(), flags=NEEDS_USER)
     return router

@@ -12,17 +12,10 @@ from config.points_config import PointsRules, RequestAction, Tier
 from src.bot.keyboards.admin import ConfigSection, UsageTopic
 from src.bot.views.points import fmt_multiplier, level_name
 from src.locales import Translator
-from src.services.admin_service import (
-    AdminInputError,
-    AdminOp,
-    Decision,
-    DecisionStatus,
-    Executed,
-    PendingAction,
-    TargetUser,
-    UserCard,
-)
+from src.services.admin_commands import AdminInputError, AdminOp
+from src.services.admin_types import Decision, DecisionStatus, Executed, PendingAction, UserCard
 from src.services.points_types import HistoryEntry
+from src.services.user_types import UserProfile
 
 Arg = str | int | Decimal
 
@@ -43,7 +36,7 @@ def signed(amount: int, language: str) -> str:
     return sign + grouped(abs(amount), language)
 
 
-def user_label(user: TargetUser) -> str:
+def user_label(user: UserProfile) -> str:
     """`Ann (@ann)` or just the display name, HTML-escaped."""
     name = escape(user.name)
     if user.username and user.first_name:
@@ -68,6 +61,11 @@ def usage_text(t: Translator, topic: UsageTopic, rules: PointsRules) -> str:
         threshold=rules.admin_confirm_threshold,
         maximum=rules.admin_max_amount,
     )
+
+
+def error_alert(t: Translator, error: AdminInputError) -> str:
+    """The mistake alone, for a button's alert."""
+    return t(f"admin-error-{error.code.value}", **_escaped(error.args_))
 
 
 def error_text(t: Translator, error: AdminInputError, *, usage: AdminOp | UsageTopic) -> str:

@@ -22,16 +22,6 @@ from src.services.analytics_service import (
 )
 from src.services.points_types import LeaderboardEntry
 
-# The screen's sections under AnalyticsService's names (for `approximate_sections`).
-SERVICE_SECTION = {
-    AnalyticsSection.OVERVIEW: "overview",
-    AnalyticsSection.DAY: "last_24h",
-    AnalyticsSection.TYPES: "by_type",
-    AnalyticsSection.LEVELS: "levels",
-    AnalyticsSection.STREAKS: "streaks",
-    AnalyticsSection.TOP: "top",
-}
-
 
 def _decimal(value: float, language: str, digits: int = 1) -> str:
     text = f"{value:.{digits}f}"
@@ -47,13 +37,10 @@ def analytics_text(
     section: AnalyticsSection,
     body: list[str],
     *,
-    approximate: bool,
     now: datetime,
     timezone: str,
 ) -> str:
     lines = [t("admin-an-title", section=t(f"admin-an-tab-{section.value}"))]
-    if approximate:
-        lines.append(t("admin-an-approximate"))
     stamp = now.astimezone(ZoneInfo(timezone)).strftime("%d.%m.%Y %H:%M:%S")
     return "\n".join([*lines, "", *body, "", t("admin-an-updated", time=f"{stamp} ({timezone})")])
 

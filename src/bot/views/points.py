@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from datetime import datetime, time, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from html import escape
 from zoneinfo import ZoneInfo
@@ -206,15 +206,11 @@ def level_up_text(t: Translator, outcome: PointsOutcome, rules: PointsRules) -> 
 
 
 def daily_text(
-    t: Translator, outcome: PointsOutcome, rules: PointsRules, *, now: datetime, timezone: str
+    t: Translator, outcome: PointsOutcome, rules: PointsRules, *, next_day_in: timedelta
 ) -> str:
     streak = outcome.streak or 0
     if outcome.duplicate:
-        zone = ZoneInfo(timezone)
-        local = now.astimezone(zone)
-        # The next local midnight, not "today's midnight + 24 h": DST days last 23 or 25 hours.
-        next_midnight = datetime.combine(local.date() + timedelta(days=1), time(), tzinfo=zone)
-        left = next_midnight.timestamp() - local.timestamp()
+        left = next_day_in.total_seconds()
         hours, minutes = int(left // 3600), int(left % 3600 // 60)
         return t("daily-already", streak=streak, hours=hours, minutes=minutes)
     lines = [t("daily-claimed", amount=outcome.amount), t("daily-streak-line", streak=streak)]
