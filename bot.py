@@ -49,6 +49,11 @@ async def run(settings: Settings) -> None:
     context = build_context(settings)
     bot: Bot | None = None
     try:
+        if settings.metrics_port is not None:
+            from src.metrics import serve as serve_metrics
+
+            serve_metrics(settings.metrics_host, settings.metrics_port)
+            log.info("metrics served", host=settings.metrics_host, port=settings.metrics_port)
         await prepare_database(context)
         assert settings.bot_token is not None  # preflight refused to start without one
         bot = create_bot(settings.bot_token.get_secret_value(), api_base=settings.telegram_api_base)

@@ -50,6 +50,25 @@ class Settings(BaseSettings):
     webhook_listen_host: str = Field(default="0.0.0.0", alias="WEBHOOK_LISTEN_HOST")
     webhook_listen_port: int = Field(default=8080, ge=1, le=65535, alias="WEBHOOK_LISTEN_PORT")
 
+    # The API process (REST + Mini App) and metrics
+    api_host: str = Field(default="127.0.0.1", alias="API_HOST")
+    api_port: int = Field(default=8000, ge=1, le=65535, alias="API_PORT")
+    # Where the API is reachable from outside (payment callbacks and links are built from it).
+    public_base_url: str | None = Field(default=None, alias="PUBLIC_BASE_URL")
+    # The Mini App's address for the /points button; Telegram opens only https:// Web Apps.
+    mini_app_url: str | None = Field(default=None, alias="MINI_APP_URL")
+    init_data_max_age_seconds: int = Field(
+        default=86_400, ge=60, le=30 * 86_400, alias="INIT_DATA_MAX_AGE_SECONDS"
+    )
+    # Per-user token bucket: a sustained rate plus a burst (opening the app fires ~6 calls).
+    api_rate_limit_per_minute: int = Field(
+        default=120, ge=1, le=1_000_000, alias="API_RATE_LIMIT_PER_MINUTE"
+    )
+    api_rate_limit_burst: int = Field(default=30, ge=1, le=1_000_000, alias="API_RATE_LIMIT_BURST")
+    # The bot process serves Prometheus metrics on this port when set (the API has /metrics).
+    metrics_host: str = Field(default="127.0.0.1", alias="METRICS_HOST")
+    metrics_port: int | None = Field(default=None, ge=1, le=65535, alias="METRICS_PORT")
+
     # The AI assistant: any OpenAI-compatible chat-completions API.
     llm_base_url: str | None = Field(default=None, alias="LLM_BASE_URL")
     llm_api_key: SecretStr | None = Field(default=None, alias="LLM_API_KEY")
@@ -83,18 +102,28 @@ class Settings(BaseSettings):
         "webhook_secret",
         "llm_base_url",
         "llm_api_key",
+        "public_base_url",
+        "mini_app_url",
+        "metrics_port",
         mode="before",
     )
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
 
-    @field_validator("telegram_api_base", "webhook_url", "llm_base_url")
+    @field_validator("telegram_api_base", "webhook_url", "llm_base_url", "public_base_url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith(("http://", "https://")):
             raise ValueError("must be an http:// or https:// URL")
         return value.rstrip("/") if value else value
+
+    @field_validator("mini_app_url")
+    @classmethod
+    def _https_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith("https://"):
+            raise ValueError("must be an https:// URL (Telegram opens Mini Apps over HTTPS only)")
+        return value
 
     @field_validator("webhook_secret")
     @classmethod

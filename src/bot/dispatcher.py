@@ -11,6 +11,7 @@ from config.settings import Settings
 from src.bootstrap import AppContext
 from src.bot.handlers import create_routers
 from src.bot.middlewares.inflight import InFlightTracker
+from src.bot.middlewares.metrics import UpdateMetrics
 from src.bot.middlewares.user import RegisteredUserGuard, UserMiddleware
 from src.locales import LANGUAGES, translator
 
@@ -45,6 +46,7 @@ def create_dispatcher(context: AppContext) -> Dispatcher:
         analytics=context.analytics,
     )
     # Outer update middlewares run for every update, before any filter.
+    dispatcher.update.outer_middleware(UpdateMetrics())
     dispatcher.update.outer_middleware(tracker)
     dispatcher.update.outer_middleware(
         UserMiddleware(context.users, context.settings.admin_ids, context.failures)

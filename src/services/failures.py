@@ -12,6 +12,8 @@ from typing import Any, TypeVar
 
 import structlog
 
+from src.metrics import FAILURES_ABSORBED
+
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
 
@@ -22,6 +24,7 @@ class FailureCounter:
 
     def inc(self, kind: str) -> int:
         self._counts[kind] += 1
+        FAILURES_ABSORBED.labels(kind).inc()
         return self._counts[kind]
 
     def get(self, kind: str) -> int:

@@ -9,9 +9,12 @@ the API key never appears in it.
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import TYPE_CHECKING, Any
 
 import httpx
+
+from src.metrics import LLM_ERRORS, LLM_LATENCY
 
 if TYPE_CHECKING:
     from config.settings import Settings
@@ -84,6 +87,18 @@ class LLMClient:
 
     async def answer(self, *, question: str, language: str, user_id: int) -> str:
         """The assistant's answer to `question`, in `language` ("ru" or "en"), stripped."""
+        started = time.perf_counter()
+        try:
+            text = await self._answer(question=question, language=language, user_id=user_id)
+        except LLMError as exc:
+            label = _ERROR_LABELS.get(type(exc), "error")
+            LLM_ERRORS.labels(label).inc()
+            LLM_LATENCY.labels(label).observe(time.perf_counter() - started)
+            raise
+        LLM_LATENCY.labels("ok").observe(time.perf_counter() - started)
+        return text
+
+    async def _answer(self, *, question: str, language: str, user_id: int) -> str:
         if self._base_url is None:
             raise LLMNotConfiguredError("LLM_BASE_URL is not set")
         language_name = _LANGUAGE_NAMES.get(language, "English")
@@ -128,6 +143,13 @@ class LLMClient:
                 timeout=httpx.Timeout(self._timeout), transport=self._transport
             )
         return self._http
+
+
+_ERROR_LABELS: dict[type[LLMError], str] = {
+    LLMNotConfiguredError: "not_configured",
+    LLMTimeoutError: "timeout",
+    LLMUnavailableError: "unavailable",
+}
 
 
 def _status_reason(response: httpx.Response) -> str:

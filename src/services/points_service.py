@@ -23,6 +23,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from config.points_config import PointsRules, RequestAction, Tier, TransactionType
+from src import metrics
 from src.database import ledger_calls, points_queries, user_queries
 from src.database.ledger_calls import LedgerResult, LevelArrays
 from src.services.points_types import (
@@ -561,6 +562,12 @@ class PointsService:
             "balance_after": outcome.balance_after,
             "key": key,
         }
+        metrics.record_points(
+            transaction_type=transaction_type,
+            outcome=outcome.outcome.value,
+            amount=outcome.amount,
+            duplicate=outcome.duplicate,
+        )
         if outcome.duplicate:
             log.warning("Duplicate transaction", outcome=outcome.outcome.value, **fields)
         elif outcome.paid:

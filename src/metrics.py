@@ -1,0 +1,97 @@
+"""Every Prometheus metric of Syntra, defined once, shared by the services, the bot and the API.
+
+Each process (the bot, the API) has its own copy of these counters in the default registry:
+the API serves them at `/metrics`, the bot on METRICS_PORT (see docs/API.md). Prometheus adds
+the `job`/`instance` labels that tell the processes apart.
+
+Labels only take values from small fixed sets (route templates, transaction types, outcomes),
+never user ids or raw paths, so the number of series stays bounded.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    Counter,
+    Histogram,
+    generate_latest,
+    start_http_server,
+)
+
+# Buckets in seconds, from a cached read (~1 ms) to a slow LLM answer.
+_FAST: Final = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+_SLOW: Final = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0, 60.0, 120.0)
+
+HTTP_REQUESTS: Final = Counter(
+    "syntra_http_requests",
+    "HTTP requests served by the API, by route template, method and status",
+    ["method", "route", "status"],
+)
+HTTP_LATENCY: Final = Histogram(
+    "syntra_http_request_duration_seconds",
+    "Time to serve an HTTP request, by route template and method",
+    ["method", "route"],
+    buckets=_FAST,
+)
+
+POINTS_OPERATIONS: Final = Counter(
+    "syntra_points_operations",
+    "PointsService calls that reached the ledger, by transaction type and outcome "
+    "(awarded, partially_capped, debited, rate_limited, capped, insufficient_funds, duplicate)",
+    ["type", "outcome"],
+)
+POINTS_MOVED: Final = Counter(
+    "syntra_points_moved",
+    "Points moved by the ledger, by transaction type and direction (credit or debit)",
+    ["type", "direction"],
+)
+
+FAILURES_ABSORBED: Final = Counter(
+    "syntra_failures_absorbed",
+    "Failures absorbed so that a user's answer still went out (SPEC 6), by kind",
+    ["kind"],
+)
+
+BOT_UPDATES: Final = Counter(
+    "syntra_bot_updates",
+    "Telegram updates handled by the bot, by update type and result (handled, error)",
+    ["type", "result"],
+)
+BOT_UPDATE_LATENCY: Final = Histogram(
+    "syntra_bot_update_duration_seconds",
+    "Time from receiving an update to its handler returning, by update type",
+    ["type"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0),
+)
+
+LLM_LATENCY: Final = Histogram(
+    "syntra_llm_request_duration_seconds",
+    "Time of one call to the LLM API, by result (ok, timeout, unavailable, not_configured)",
+    ["result"],
+    buckets=_SLOW,
+)
+LLM_ERRORS: Final = Counter(
+    "syntra_llm_errors",
+    "LLM calls that produced no answer, by error class (timeout, unavailable, not_configured)",
+    ["error"],
+)
+
+
+def record_points(*, transaction_type: str, outcome: str, amount: int, duplicate: bool) -> None:
+    """Called once per ledger call from PointsService's single logging point."""
+    POINTS_OPERATIONS.labels(transaction_type, "duplicate" if duplicate else outcome).inc()
+    if amount and not duplicate:
+        direction = "credit" if amount > 0 else "debit"
+        POINTS_MOVED.labels(transaction_type, direction).inc(abs(amount))
+
+
+def exposition() -> tuple[bytes, str]:
+    """The default registry in Prometheus' text format, with its content type."""
+    return generate_latest(), CONTENT_TYPE_LATEST
+
+
+def serve(host: str, port: int) -> None:
+    """Serve /metrics from a background thread (the bot process; the API has its own route)."""
+    start_http_server(port, addr=host)
