@@ -408,6 +408,7 @@ class PointsService:
                 raise UnknownUserError(user_id)
             by_type = await points_queries.stats_by_type(session, user_id)
             rank = await points_queries.rank_of(session, user_id, row.balance)
+            referrals = await user_queries.count_referrals(session, user_id)
         stats = {t: TypeStats(count=c, total=s) for t, c, s in by_type}
         earned_today = row.earned_today if row.earned_today_date == self.today() else 0
         return UserStats(
@@ -418,6 +419,9 @@ class PointsService:
             earned_today=earned_today,
             daily_cap=self._rules.max_daily_points_earning,
             rank=rank,
+            current_streak=self._live_streak(row.current_streak, row.last_daily_login),
+            longest_streak=row.longest_streak,
+            referrals=referrals,
         )
 
     async def personal_rates(self, *, user_id: int) -> PersonalRates:

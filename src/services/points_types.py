@@ -160,9 +160,12 @@ class UserStats:
     transactions: int
     total_earned: int
     total_spent: int
-    earned_today: int
+    earned_today: int  # from request actions, today in the configured zone (the cap's count)
     daily_cap: int
     rank: int
+    current_streak: int  # 0 once a day was missed, as in BalanceView
+    longest_streak: int
+    referrals: int  # users who joined by this user's link
 
 
 @dataclass(frozen=True, slots=True)

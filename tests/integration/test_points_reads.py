@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from src.services.points_service import PointsService
 from src.services.points_types import BalanceView, InvalidInputError, UnknownUserError
+from src.services.user_service import UserService
 from tests.support.clock import FakeClock
 from tests.support.factories import create_user
 
@@ -105,3 +106,24 @@ async def test_levels_and_stats(
     assert stats.by_type["spend"].total == -20
     assert (stats.transactions, stats.total_earned, stats.total_spent) == (4, 120, 20)
     assert (stats.earned_today, stats.rank) == (20, 1)
+
+
+async def test_stats_carry_streaks_and_referrals(
+    points: PointsService, sessions: async_sessionmaker[AsyncSession], clock: FakeClock
+) -> None:
+    users = UserService(session_factory=sessions)
+    referrer = await create_user(sessions)
+    code = (await users.get(referrer)).referral_code  # type: ignore[union-attr]
+    for _ in range(2):
+        friend = await create_user(sessions)
+        linked = await users.attach_referrer(user_id=friend, code=code, brand_new=True)
+        assert linked.referrer_id == referrer
+    await points.claim_daily_login(user_id=referrer)
+    clock.advance(days=1)
+    await points.claim_daily_login(user_id=referrer)
+    stats = await points.get_stats(user_id=referrer)
+    assert (stats.current_streak, stats.longest_streak, stats.referrals) == (2, 2, 2)
+    clock.advance(days=2)  # a missed day breaks the streak; the longest one stays
+    stats = await points.get_stats(user_id=referrer)
+    assert (stats.current_streak, stats.longest_streak) == (0, 2)
+    assert (await points.get_stats(user_id=friend)).referrals == 0
