@@ -49,6 +49,12 @@ class Translator:
         return bool(self._bundle.has_message(key))
 
 
+def transaction_label(t: Translator, transaction_type: str) -> str:
+    """A ledger row's type as users read it (`tx-*` texts), "Other" for unknown types."""
+    key = f"tx-{transaction_type}"
+    return t(key) if t.has(key) else t("tx-other")
+
+
 def _bundle(language: str) -> FluentBundle:
     bundle = FluentBundle([language], use_isolating=False)
     for path in sorted((LOCALES_DIR / language).glob("*.ftl")):

@@ -9,7 +9,7 @@ from html import escape
 from zoneinfo import ZoneInfo
 
 from config.points_config import PointsRules, RequestAction, Tier
-from src.locales import Translator
+from src.locales import Translator, transaction_label
 from src.services.points_types import (
     BalanceView,
     HistoryPage,
@@ -93,12 +93,11 @@ def history_text(t: Translator, page: HistoryPage, *, timezone: str) -> str:
     zone = ZoneInfo(timezone)
     lines = [t("history-title", page=page.offset // page.limit + 1, pages=pages), ""]
     for entry in page.entries:
-        key = f"tx-{entry.transaction_type}"
         lines.append(
             t(
                 "history-line",
                 date=entry.created_at.astimezone(zone).strftime("%d.%m %H:%M"),
-                type=t(key) if t.has(key) else t("tx-other"),
+                type=transaction_label(t, entry.transaction_type),
                 amount=_signed(entry.amount),
                 balance=entry.balance_after,
             )

@@ -1,0 +1,1 @@
+"""The HTTP API (FastAPI) and the Telegram Mini App: `create_api(context)` in app.py."""

@@ -1,0 +1,104 @@
+"""Start the API process: `python -m src.api` (or ./manage.sh start api).
+
+uvicorn serves `create_api(build_context(settings))` on API_HOST:API_PORT, one process (the
+rate limiter and the user cache are in-process; see docs/API.md for running more). Logs go
+to logs/api.log as JSON lines, like the bot's. `--check` only validates the settings.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import sys
+from pathlib import Path
+
+from config.points_config import PointsConfigError, load_points_rules
+from config.settings import Settings, SettingsError, get_settings
+
+# ./manage.sh start names a file here and waits for it: touched once the port is bound.
+READY_FILE_ENV = "SYNTRA_READY_FILE"
+
+NO_TOKEN = (
+    "BOT_TOKEN is not set: the API checks Mini App logins with the bot's token; put the token "
+    "from @BotFather into .env (see README.md)"
+)
+
+
+def preflight() -> Settings | None:
+    try:
+        settings = get_settings()
+        load_points_rules(settings.points_config_file)
+    except (SettingsError, PointsConfigError) as exc:
+        print(f"api: {exc}", file=sys.stderr)
+        return None
+    if settings.bot_token is None:
+        print(f"api: {NO_TOKEN}", file=sys.stderr)
+        return None
+    return settings
+
+
+def mark_ready() -> None:
+    if path := os.environ.get(READY_FILE_ENV):
+        Path(path).touch()
+
+
+async def serve(settings: Settings) -> None:
+    import structlog
+    import uvicorn
+
+    class ReadyServer(uvicorn.Server):
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets)
+            if self.started:  # bound and serving (a taken port ends the process instead)
+                log.info("api listening", host=settings.api_host, port=settings.api_port)
+                mark_ready()
+
+    from src.api.app import create_api
+    from src.bootstrap import build_context, prepare_database
+
+    log = structlog.get_logger("api")
+    context = build_context(settings)
+    try:
+        await prepare_database(context)
+        config = uvicorn.Config(
+            create_api(context),
+            host=settings.api_host,
+            port=settings.api_port,
+            log_config=None,  # uvicorn's loggers go through ours (JSON to api.log)
+            access_log=False,  # requests are counted and timed in /metrics instead
+            server_header=False,
+            timeout_graceful_shutdown=20,
+        )
+        server = ReadyServer(config)
+        # uvicorn stops gracefully on SIGTERM/SIGINT, then raises the signal again for the
+        # handler it found installed: make that a no-op so we close the context and exit 0.
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: None)
+        await server.serve()
+    finally:
+        await context.close()
+
+
+def main(argv: list[str]) -> int:
+    settings = preflight()
+    if settings is None:
+        return 2
+    if "--check" in argv:
+        return 0
+    import structlog
+
+    from src.logging_config import configure_logging
+
+    configure_logging(
+        level=settings.log_level, fmt=settings.log_format, log_file=settings.log_dir / "api.log"
+    )
+    log = structlog.get_logger("api")
+    asyncio.run(serve(settings))
+    log.info("api stopped")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

@@ -1,0 +1,132 @@
+"""FastAPI dependencies: the shared context, the authenticated user, the user's texts, the Bot.
+
+`CurrentUser` authenticates once per request (Mini App init data, see init_data.py): a
+missing, forged or expired header ends the request with one 401, so a route that takes
+`user: CurrentUser` always has a registered user. A valid user the bot has not seen yet is
+registered on the spot, through the same `UserService.register` the bot uses.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Annotated
+
+import structlog
+from aiogram import Bot
+from fastapi import Depends, Request
+from fastapi.security import APIKeyHeader
+
+from src.api.errors import ApiError
+from src.api.init_data import InitDataError, user_from_authorization
+from src.api.rate_limit import RateLimiter
+from src.bootstrap import AppContext
+from src.locales import Translator, translator
+from src.services.points_service import PointsService
+from src.services.user_types import UserProfile
+
+log = structlog.get_logger(__name__)
+
+# Documented in the OpenAPI as a security scheme (Swagger's "Authorize" button).
+tma_header = APIKeyHeader(
+    name="Authorization",
+    scheme_name="TelegramInitData",
+    description="`tma <initData>`: the Mini App's raw `Telegram.WebApp.initData`",
+    auto_error=False,
+)
+
+
+@dataclass
+class ApiState:
+    """What the routes share for the process's lifetime (`app.state.api`)."""
+
+    context: AppContext
+    token: str
+    bot: Bot
+    limiter: RateLimiter
+    # Registration refreshes name and last-seen; once a minute per user is plenty, and it
+    # keeps the hot read path to one query. A language changed with /language shows up
+    # within this time.
+    seen_ttl: float = 60.0
+    seen: dict[int, tuple[float, UserProfile]] = field(default_factory=dict)
+
+    def remember(self, user: UserProfile) -> None:
+        if len(self.seen) >= 100_000:
+            self.seen.clear()
+        self.seen[user.telegram_id] = (time.monotonic() + self.seen_ttl, user)
+
+    def recent(self, telegram_id: int) -> UserProfile | None:
+        entry = self.seen.get(telegram_id)
+        return entry[1] if entry is not None and entry[0] > time.monotonic() else None
+
+
+def get_state(request: Request) -> ApiState:
+    state: ApiState = request.app.state.api
+    return state
+
+
+State = Annotated[ApiState, Depends(get_state)]
+
+
+def get_points(state: State) -> PointsService:
+    return state.context.points
+
+
+def get_bot(state: State) -> Bot:
+    """The Bot for messages sent from the API process (payment notifications)."""
+    return state.bot
+
+
+PointsDep = Annotated[PointsService, Depends(get_points)]
+BotDep = Annotated[Bot, Depends(get_bot)]
+
+
+async def current_user(
+    state: State, authorization: Annotated[str | None, Depends(tma_header)]
+) -> UserProfile:
+    settings = state.context.settings
+    try:
+        tg_user = user_from_authorization(
+            authorization,
+            token=state.token,
+            now=state.context.points.now(),
+            max_age=timedelta(seconds=settings.init_data_max_age_seconds),
+        )
+    except InitDataError as exc:
+        log.info("init data refused", reason=str(exc))  # the reason only: never the data
+        raise ApiError(401, "unauthorized", str(exc), {"WWW-Authenticate": "tma"}) from None
+    user = state.recent(tg_user.id)
+    if user is None:
+        registration = await state.context.users.register(
+            telegram_id=tg_user.id,
+            username=tg_user.username,
+            first_name=tg_user.first_name,
+            language_code=tg_user.language_code,
+        )
+        user = registration.user
+        state.remember(user)
+    return user
+
+
+CurrentUser = Annotated[UserProfile, Depends(current_user)]
+
+
+async def rate_limit(state: State, user: CurrentUser) -> None:
+    wait = await state.limiter.hit(f"user:{user.telegram_id}")
+    if wait is not None:
+        seconds = max(1, math.ceil(wait))
+        raise ApiError(
+            429,
+            "rate_limited",
+            f"too many requests; try again in {seconds} s",
+            {"Retry-After": str(seconds)},
+        )
+
+
+def get_translator(user: CurrentUser) -> Translator:
+    return translator(user.language)
+
+
+Texts = Annotated[Translator, Depends(get_translator)]

@@ -1,0 +1,151 @@
+"""GET /api/points/*: the caller's balance, history, the leaderboard, levels and stats (SPEC 7).
+
+Thin: every figure comes from PointsService; this module only shapes it and localises labels.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+
+from src.api.deps import CurrentUser, PointsDep, Texts, rate_limit
+from src.api.errors import documented
+from src.api.schemas import (
+    BalanceOut,
+    HistoryItem,
+    HistoryOut,
+    LeaderboardItem,
+    LeaderboardOut,
+    LevelItem,
+    LevelsOut,
+    StatsOut,
+    StreaksOut,
+    TodayOut,
+    TypeTotal,
+)
+from src.locales import transaction_label
+from src.services.points_service import MAX_PAGE
+from src.services.points_types import LeaderboardEntry
+
+MAX_OFFSET = 10**9
+
+
+def create_router() -> APIRouter:
+    router = APIRouter(
+        prefix="/api/points",
+        tags=["points"],
+        dependencies=[Depends(rate_limit)],
+        responses=documented(401, 429, 503),
+    )
+    router.add_api_route("/balance", balance, methods=["GET"], response_model=BalanceOut)
+    router.add_api_route("/history", history, methods=["GET"], response_model=HistoryOut)
+    router.add_api_route(
+        "/leaderboard", leaderboard, methods=["GET"], response_model=LeaderboardOut
+    )
+    router.add_api_route("/levels", levels, methods=["GET"], response_model=LevelsOut)
+    router.add_api_route("/stats", stats, methods=["GET"], response_model=StatsOut)
+    return router
+
+
+async def balance(user: CurrentUser, points: PointsDep, t: Texts) -> BalanceOut:
+    """The caller's balance, level and streak: exactly the SPEC 7 fields."""
+    view = await points.get_balance(user_id=user.telegram_id, language=t.language)
+    fields = {name: getattr(view, name) for name in BalanceOut.model_fields}
+    fields["earning_multiplier"] = float(view.earning_multiplier)
+    return BalanceOut(**fields)
+
+
+async def history(
+    user: CurrentUser,
+    points: PointsDep,
+    t: Texts,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+) -> HistoryOut:
+    """The caller's points movements, newest first."""
+    page = await points.get_history(user_id=user.telegram_id, limit=limit, offset=offset)
+    items = [
+        HistoryItem(
+            id=e.id,
+            type=e.transaction_type,
+            label=transaction_label(t, e.transaction_type),
+            amount=e.amount,
+            balance_after=e.balance_after,
+            created_at=e.created_at,
+        )
+        for e in page.entries
+    ]
+    return HistoryOut(items=items, total=page.total, limit=page.limit, offset=page.offset)
+
+
+async def leaderboard(
+    user: CurrentUser,
+    points: PointsDep,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
+) -> LeaderboardOut:
+    """The top `limit` balances and the caller's own place."""
+    board = await points.get_leaderboard(limit=limit, user_id=user.telegram_id)
+    assert board.me is not None  # a registered user always has a balance row
+
+    def item(entry: LeaderboardEntry) -> LeaderboardItem:
+        rules = points.rules
+        return LeaderboardItem(
+            rank=entry.rank,
+            display_name=entry.display_name,
+            balance=entry.balance,
+            level=entry.level,
+            level_icon=rules.level(min(entry.level, rules.max_level)).icon,
+            is_me=entry.user_id == user.telegram_id,
+        )
+
+    return LeaderboardOut(entries=[item(e) for e in board.top], me=item(board.me))
+
+
+async def levels(user: CurrentUser, points: PointsDep, t: Texts) -> LevelsOut:
+    """All six levels, the caller's marked."""
+    view = await points.get_balance(user_id=user.telegram_id, language=t.language)
+    return LevelsOut(
+        current_level=view.level,
+        levels=[
+            LevelItem(
+                level=lvl.level,
+                name=lvl.name_ru if t.language == "ru" else lvl.name_en,
+                icon=lvl.icon,
+                points_required=lvl.points_required,
+                earning_multiplier=float(lvl.earning_multiplier),
+                color=lvl.color,
+                current=lvl.level == view.level,
+                reached=lvl.level <= view.level,
+            )
+            for lvl in points.get_levels()
+        ],
+    )
+
+
+async def stats(user: CurrentUser, points: PointsDep, t: Texts) -> StatsOut:
+    """Earned by type, today's request earnings against the cap, streaks, rank, referrals."""
+    s = await points.get_stats(user_id=user.telegram_id)
+    by_type = [
+        TypeTotal(
+            type=kind,
+            label=transaction_label(t, kind),
+            count=value.count,
+            total=value.total,
+        )
+        for kind, value in sorted(s.by_type.items(), key=lambda kv: (-abs(kv[1].total), kv[0]))
+    ]
+    return StatsOut(
+        by_type=by_type,
+        transactions=s.transactions,
+        total_earned=s.total_earned,
+        total_spent=s.total_spent,
+        today=TodayOut(
+            earned=s.earned_today,
+            cap=s.daily_cap,
+            remaining=max(s.daily_cap - s.earned_today, 0),
+        ),
+        streak=StreaksOut(current=s.current_streak, longest=s.longest_streak),
+        rank=s.rank,
+        referrals=s.referrals,
+    )

@@ -1,0 +1,32 @@
+## The Mini App (src/api/static). Placeholders are filled in by the page.
+
+app-title = Syntra points
+app-loading = Loading…
+app-error-auth = Open this page from the bot: send /points, then tap 📱 Open app.
+app-error-load = Could not load your points. Try again in a minute.
+app-error-rate = Too many requests. Wait a few seconds and try again.
+app-retry = Try again
+app-balance = Balance
+app-level = Level { $level }
+app-next-level = { $missing } to { $name }
+app-top-level = 👑 You've reached the highest level
+app-streak = Days in a row
+app-streak-best = Best streak
+app-rank = Rank
+app-today = Today from requests
+app-earned = Earned
+app-spent = Spent
+app-referrals = Friends invited
+app-tab-history = 📜 History
+app-tab-top = 🏆 Leaderboard
+app-tab-levels = 🏅 Levels
+app-history-empty = No points yet. Ask the bot a question or claim the daily bonus.
+app-balance-after = balance { $balance }
+app-newer = ‹ Newer
+app-older = Older ›
+app-page = { $page } / { $pages }
+app-top-empty = No one on the leaderboard yet.
+app-top-you = you
+app-top-your-rank = Your place: #{ $rank }
+app-level-from = from { $points }
+app-level-current = You are here

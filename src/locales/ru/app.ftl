@@ -1,0 +1,32 @@
+## Мини-приложение (src/api/static). Подстановки заполняет страница.
+
+app-title = Поинты Syntra
+app-loading = Загрузка…
+app-error-auth = Откройте эту страницу из бота: отправьте /points и нажмите 📱 Открыть приложение.
+app-error-load = Не удалось загрузить поинты. Попробуйте через минуту.
+app-error-rate = Слишком много запросов. Подождите несколько секунд и повторите.
+app-retry = Повторить
+app-balance = Баланс
+app-level = Уровень { $level }
+app-next-level = До уровня { $name }: { $missing }
+app-top-level = 👑 Вы достигли высшего уровня
+app-streak = Дней подряд
+app-streak-best = Лучшая серия
+app-rank = Место
+app-today = Сегодня за запросы
+app-earned = Заработано
+app-spent = Потрачено
+app-referrals = Приглашено друзей
+app-tab-history = 📜 История
+app-tab-top = 🏆 Рейтинг
+app-tab-levels = 🏅 Уровни
+app-history-empty = Поинтов пока нет. Задайте боту вопрос или заберите ежедневный бонус.
+app-balance-after = баланс { $balance }
+app-newer = ‹ Новее
+app-older = Старее ›
+app-page = { $page } / { $pages }
+app-top-empty = В рейтинге пока никого.
+app-top-you = вы
+app-top-your-rank = Ваше место: #{ $rank }
+app-level-from = от { $points }
+app-level-current = Вы здесь
