@@ -32,19 +32,20 @@ def app_for(context: AppContext) -> FastAPI:
     return create_api(context, bot=bot)
 
 
+def client_for(context: AppContext) -> httpx.AsyncClient:
+    transport = httpx.ASGITransport(app=app_for(context))
+    return httpx.AsyncClient(transport=transport, base_url="http://testserver")
+
+
 @pytest.fixture
-async def make_client(
-    make_context: ContextFactory,
-) -> AsyncIterator[Callable[..., httpx.AsyncClient]]:
-    """build(**settings) -> a client of a fresh app on the production context."""
+async def make_client(make_context: ContextFactory) -> AsyncIterator[ClientFactory]:
+    """build(**settings) -> a client of a fresh app on the production context (BOT_TOKEN is
+    the test token)."""
     clients: list[httpx.AsyncClient] = []
 
     def build(**settings: str) -> httpx.AsyncClient:
-        context = make_context(BOT_TOKEN=TEST_TOKEN, **settings)
-        transport = httpx.ASGITransport(app=app_for(context))
-        client = httpx.AsyncClient(transport=transport, base_url="http://testserver")
-        clients.append(client)
-        return client
+        clients.append(client_for(make_context(BOT_TOKEN=TEST_TOKEN, **settings)))
+        return clients[-1]
 
     yield build
     for client in clients:
@@ -52,8 +53,9 @@ async def make_client(
 
 
 @pytest.fixture
-async def client(make_client: ClientFactory) -> httpx.AsyncClient:
-    return make_client()
+async def client(api_context: AppContext) -> AsyncIterator[httpx.AsyncClient]:
+    async with client_for(api_context) as client:
+        yield client
 
 
 class Signer:
