@@ -36,6 +36,12 @@ def test_values_are_parsed(monkeypatch: pytest.MonkeyPatch) -> None:
         ("LOG_FORMAT", "xml"),
         ("LOG_LEVEL", "LOUD"),
         ("DB_POOL_SIZE", "0"),
+        ("MINI_APP_URL", "http://example.org/app/"),
+        ("PUBLIC_BASE_URL", "example.org"),
+        ("API_PORT", "70000"),
+        ("INIT_DATA_MAX_AGE_SECONDS", "0"),
+        ("API_RATE_LIMIT_PER_MINUTE", "0"),
+        ("METRICS_PORT", "http"),
     ],
 )
 def test_invalid_values_name_the_variable(
@@ -44,3 +50,13 @@ def test_invalid_values_name_the_variable(
     monkeypatch.setenv(name, value)
     with pytest.raises(SettingsError, match=f"invalid setting {name}"):
         load_settings(_env_file=None)
+
+
+def test_api_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("API_HOST", "API_PORT", "MINI_APP_URL", "PUBLIC_BASE_URL", "METRICS_PORT"):
+        monkeypatch.delenv(name, raising=False)
+    settings = load_settings(_env_file=None, MINI_APP_URL="", PUBLIC_BASE_URL="https://x.io/")
+    assert (settings.api_host, settings.api_port) == ("127.0.0.1", 8000)
+    assert settings.init_data_max_age_seconds == 86_400
+    assert settings.mini_app_url is None and settings.metrics_port is None
+    assert settings.public_base_url == "https://x.io"

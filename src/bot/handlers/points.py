@@ -5,10 +5,12 @@ from __future__ import annotations
 import math
 
 from aiogram import Bot, Router
+from aiogram.enums import ChatType
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from config.points_config import PointsRules
+from config.settings import Settings
 from src.bot.keyboards.points import (
     PointsAction,
     PointsCb,
@@ -45,6 +47,11 @@ async def _card(
     return points_card(t, balance=balance, stats=stats, rules=rules, invite_link=link)
 
 
+def _app_url(settings: Settings, message: Message) -> str | None:
+    """The Mini App's address for the card's button: only where Telegram can open it."""
+    return settings.mini_app_url if message.chat.type == ChatType.PRIVATE else None
+
+
 async def cmd_points(
     message: Message,
     bot: Bot,
@@ -52,9 +59,10 @@ async def cmd_points(
     points: PointsService,
     t: Translator,
     rules: PointsRules,
+    settings: Settings,
 ) -> None:
     text = await _card(bot, user, points, t, rules)
-    await message.answer(text, reply_markup=points_keyboard(t))
+    await message.answer(text, reply_markup=points_keyboard(t, _app_url(settings, message)))
 
 
 async def cmd_level(
@@ -110,6 +118,7 @@ async def on_points_button(
     points: PointsService,
     t: Translator,
     rules: PointsRules,
+    settings: Settings,
 ) -> None:
     if not isinstance(query.message, Message):  # too old to edit (InaccessibleMessage)
         await query.answer(t("button-stale"), show_alert=True)
@@ -118,7 +127,8 @@ async def on_points_button(
     claimed: PointsOutcome | None = None
     match callback_data.action:
         case PointsAction.MAIN:
-            text, markup = await _card(bot, user, points, t, rules), points_keyboard(t)
+            text = await _card(bot, user, points, t, rules)
+            markup = points_keyboard(t, _app_url(settings, query.message))
         case PointsAction.HISTORY:
             text, markup = await _history_screen(user, callback_data.page, points, t)
         case PointsAction.TOP:

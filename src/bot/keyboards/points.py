@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from aiogram.filters.callback_data import CallbackData
-from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, WebAppInfo
 
 from src.locales import Translator
 
@@ -35,19 +35,23 @@ def _button(text: str, data: CallbackData) -> InlineKeyboardButton:
     return InlineKeyboardButton(text=text, callback_data=data.pack())
 
 
-def points_keyboard(t: Translator) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        inline_keyboard=[
-            [
-                _button(t("menu-history"), PointsCb(action=PointsAction.HISTORY)),
-                _button(t("menu-top"), PointsCb(action=PointsAction.TOP)),
-            ],
-            [
-                _button(t("menu-earn"), PointsCb(action=PointsAction.EARN)),
-                _button(t("menu-daily"), PointsCb(action=PointsAction.DAILY)),
-            ],
-        ]
-    )
+def points_keyboard(t: Translator, mini_app_url: str | None = None) -> InlineKeyboardMarkup:
+    """The /points card's buttons; "📱 Open app" on top when the Mini App is configured
+    (MINI_APP_URL) and the chat is private (Telegram refuses web_app buttons elsewhere)."""
+    rows = [
+        [
+            _button(t("menu-history"), PointsCb(action=PointsAction.HISTORY)),
+            _button(t("menu-top"), PointsCb(action=PointsAction.TOP)),
+        ],
+        [
+            _button(t("menu-earn"), PointsCb(action=PointsAction.EARN)),
+            _button(t("menu-daily"), PointsCb(action=PointsAction.DAILY)),
+        ],
+    ]
+    if mini_app_url:
+        app = InlineKeyboardButton(text=t("menu-app"), web_app=WebAppInfo(url=mini_app_url))
+        rows.insert(0, [app])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
 def welcome_keyboard(t: Translator) -> InlineKeyboardMarkup:

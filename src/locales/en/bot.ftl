@@ -46,6 +46,7 @@ menu-earn = 📊 How to earn
 menu-language = 🌐 Language
 menu-history = 📜 History
 menu-top = 🏆 Leaderboard
+menu-app = 📱 Open app
 
 ## Daily bonus
 

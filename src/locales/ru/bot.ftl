@@ -52,6 +52,7 @@ menu-earn = 📊 Как заработать
 menu-language = 🌐 Язык
 menu-history = 📜 История
 menu-top = 🏆 Рейтинг
+menu-app = 📱 Открыть приложение
 
 ## Ежедневный бонус
 
