@@ -51,11 +51,14 @@ Usage: ./manage.sh <command> [args]
   bench analytics      analytics, user card, leaderboard and rank timings on 1M users / 10M rows
                        (seeds its own database first if it is empty)
   bench seed [args]    (re)seed that database: python -m bench.seed_data --help for the options
-  start [bot]          start the services in the background (all when none is named)
-  stop [bot]           stop them gracefully (in-flight updates finish first)
-  restart [bot]        stop, then start (safe to repeat)
-  status [bot]         running/stopped with pid and uptime (exit 0 running, 3 stopped)
-  logs [bot]           follow logs/bot.log (JSON lines; grep 💎 for points movements)
+  bench api            GET /api/points/balance against a bare FastAPI endpoint (wrk)
+  start [bot|api]      start the services in the background (all when none is named)
+  stop [bot|api]       stop them gracefully (in-flight updates and requests finish first)
+  restart [bot|api]    stop, then start (safe to repeat)
+  status [bot|api]     running/stopped with pid and uptime (exit 0 running, 3 stopped)
+  logs [bot|api]       follow logs/bot.log, logs/api.log (JSON lines; grep 💎 for points)
+  init-data ID [ru|en] print Mini App init data for Telegram user ID, signed with BOT_TOKEN
+                       (for curl: -H "Authorization: tma $(./manage.sh init-data 42)")
   console              chat with the bot in this terminal, no Telegram needed
   audit                check the ledger invariants of the configured database
   db start|stop|status|psql
@@ -66,8 +69,8 @@ Settings come from the environment or .env (see .env.example and README.md).
 HELP
 }
 
-# ---------------------------------------------------------------- services (bot; the API later)
-SERVICES=(bot)
+# ---------------------------------------------------------------- services: the bot and the API
+SERVICES=(bot api)
 # Pidfiles and logs; LOG_DIR is the bot's own setting (where it writes bot.log), RUN_DIR lets
 # tests (or a second checkout) keep separate pidfiles. Relative paths are from the project root.
 RUN_DIR="${RUN_DIR:-$ROOT/run}"
@@ -83,9 +86,11 @@ resolve_log_dir() {
 }
 resolve_log_dir
 
-service_entry() {
+# What runs each service, as arguments to the venv's python (run from the project root).
+service_args() {
   case "$1" in
-    bot) echo "bot.py" ;;
+    bot) SERVICE_ARGS=("$ROOT/bot.py") ;;
+    api) SERVICE_ARGS=(-m src.api) ;;
     *) die "unknown service '$1' (known: ${SERVICES[*]})" ;;
   esac
 }
@@ -108,22 +113,22 @@ service_pid() {
 }
 
 service_start() {
-  local name="$1" entry pid
-  entry="$(service_entry "$name")"
+  local name="$1" pid
+  service_args "$name"
   if pid="$(service_pid "$name")"; then
     echo "$name: already running (pid $pid)"
     return 0
   fi
   # Refuse early, in this terminal, on what would stop the service anyway (token, settings).
-  "$PY" "$ROOT/$entry" --check || return 1
+  "$PY" "${SERVICE_ARGS[@]}" --check || return 1
   mkdir -p "$RUN_DIR" "$LOG_DIR"
   local ready="$RUN_DIR/$name.ready"
   rm -f "$ready"
-  SYNTRA_READY_FILE="$ready" nohup "$PY" "$ROOT/$entry" >>"$LOG_DIR/$name.out" 2>&1 </dev/null &
+  SYNTRA_READY_FILE="$ready" nohup "$PY" "${SERVICE_ARGS[@]}" >>"$LOG_DIR/$name.out" 2>&1 </dev/null &
   pid=$!
   echo "$pid" >"$RUN_DIR/$name.pid"
-  # Wait until it serves (it touches $ready once started up: migrations applied, commands
-  # set, polling or webhook on) or ends (bad setting, database down, token refused), so the
+  # Wait until it serves (it touches $ready once started up: migrations applied; the bot's
+  # commands set and polling or webhook on; the API's port bound) or ends (bad setting, database down, token refused), so the
   # exit code tells which. A start slower than 60 s is reported, not treated as a failure.
   local waited=0
   while [ ! -f "$ready" ] && [ "$waited" -lt 600 ]; do
@@ -150,7 +155,7 @@ service_stop() {
     return 0
   fi
   kill -TERM "$pid" 2>/dev/null || true
-  # The bot lets in-flight updates finish (up to 30 s) before it exits.
+  # The bot lets in-flight updates finish (up to 30 s), the API its requests (20 s).
   while alive "$pid" && [ "$waited" -lt 400 ]; do
     sleep 0.1
     waited=$((waited + 1))
@@ -176,7 +181,7 @@ service_status() {
 for_services() {
   local action="$1" target="${2:-}" code=0 name
   if [ -n "$target" ]; then
-    service_entry "$target" >/dev/null
+    service_args "$target"
     "service_$action" "$target" || code=$?
   else
     for name in "${SERVICES[@]}"; do "service_$action" "$name" || code=$?; done
@@ -185,11 +190,13 @@ for_services() {
 }
 
 cmd_logs() {
-  local name="${1:-bot}"
-  service_entry "$name" >/dev/null
-  local file="$LOG_DIR/$name.log"
-  [ -f "$file" ] || die "no log yet: $file (start the $name first)"
-  if [ -t 1 ]; then exec tail -n 100 -F "$file"; else exec tail -n 100 "$file"; fi
+  local names=("${SERVICES[@]}") files=() name
+  if [ -n "${1:-}" ]; then service_args "$1"; names=("$1"); fi
+  for name in "${names[@]}"; do
+    [ -f "$LOG_DIR/$name.log" ] && files+=("$LOG_DIR/$name.log")
+  done
+  [ "${#files[@]}" -gt 0 ] || die "no log yet in $LOG_DIR (start the ${1:-services} first)"
+  if [ -t 1 ]; then exec tail -n 100 -F "${files[@]}"; else exec tail -n 100 "${files[@]}"; fi
 }
 
 cmd_test() {
@@ -235,13 +242,15 @@ main() {
         earn) shift || true; "$PY" -m bench.earn_bench "$@" ;;
         analytics) shift; "$PY" -m bench.analytics_bench "$@" ;;
         seed) shift; "$PY" -m bench.seed_data "$@" ;;
-        *) die "unknown benchmark '${1}' (earn|analytics|seed)" ;;
+        api) shift; "$PY" -m bench.api_bench "$@" ;;
+        *) die "unknown benchmark '${1}' (earn|analytics|seed|api)" ;;
       esac ;;
     start) ensure_venv; for_services start "${1:-}" ;;
     stop) for_services stop "${1:-}" ;;
     restart) ensure_venv; for_services stop "${1:-}"; for_services start "${1:-}" ;;
     status) for_services status "${1:-}" ;;
-    logs) cmd_logs "${1:-bot}" ;;
+    logs) cmd_logs "${1:-}" ;;
+    init-data) ensure_venv; "$PY" -m src.api.init_data "$@" ;;
     console) ensure_venv; exec "$PY" -m src.bot.console "$@" ;;
     audit) ensure_venv; "$PY" -m src.services.ledger_audit ;;
     db) cmd_db "$@" ;;

@@ -17,6 +17,9 @@ from typing import Annotated
 import structlog
 from aiogram import Bot
 from fastapi import Depends, Request
+from fastapi.dependencies.models import Dependant
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
 from fastapi.security import APIKeyHeader
 
 from src.api.errors import ApiError
@@ -130,3 +133,37 @@ def get_translator(user: CurrentUser) -> Translator:
 
 
 Texts = Annotated[Translator, Depends(get_translator)]
+
+
+_KNOWN_QUERY: dict[int, frozenset[str]] = {}
+
+
+def _query_names(dependant: Dependant) -> set[str]:
+    names = {param.alias for param in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _query_names(sub)
+    return names
+
+
+def reject_unknown_query(request: Request) -> None:
+    """422 for query parameters the route does not take: a typo (`?limt=5`) is an error the
+    caller should see, not a silently ignored wish."""
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute):
+        return
+    known = _KNOWN_QUERY.get(id(route))
+    if known is None:
+        known = _KNOWN_QUERY[id(route)] = frozenset(_query_names(route.dependant))
+    unknown = [name for name in request.query_params if name not in known]
+    if unknown:
+        raise RequestValidationError(
+            [
+                {
+                    "type": "extra_forbidden",
+                    "loc": ("query", name),
+                    "msg": "Unknown query parameter",
+                    "input": request.query_params[name],
+                }
+                for name in unknown
+            ]
+        )

@@ -9,7 +9,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from src.api.deps import CurrentUser, PointsDep, Texts, rate_limit
+from src.api.deps import CurrentUser, PointsDep, Texts, rate_limit, reject_unknown_query
 from src.api.errors import documented
 from src.api.schemas import (
     BalanceOut,
@@ -35,7 +35,7 @@ def create_router() -> APIRouter:
     router = APIRouter(
         prefix="/api/points",
         tags=["points"],
-        dependencies=[Depends(rate_limit)],
+        dependencies=[Depends(rate_limit), Depends(reject_unknown_query)],
         responses=documented(401, 429, 503),
     )
     router.add_api_route("/balance", balance, methods=["GET"], response_model=BalanceOut)

@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
 
-from src.api.deps import State, current_user, tma_header
+from src.api.deps import State, current_user, reject_unknown_query, tma_header
 from src.api.errors import documented
 from src.api.schemas import TextsOut
 from src.locales import message_ids, translator
@@ -23,9 +23,17 @@ PLACEHOLDERS = ("level", "missing", "name", "balance", "page", "pages", "rank", 
 
 
 def create_router() -> APIRouter:
-    router = APIRouter(prefix="/api/app", tags=["mini app"])
+    router = APIRouter(
+        prefix="/api/app", tags=["mini app"], dependencies=[Depends(reject_unknown_query)]
+    )
     router.add_api_route(
-        "/texts", texts, methods=["GET"], response_model=TextsOut, responses=documented(401)
+        "/texts",
+        texts,
+        methods=["GET"],
+        response_model=TextsOut,
+        responses=documented(401),
+        # Init data is optional here (`{}` = no credentials is fine too).
+        openapi_extra={"security": [{}, {"TelegramInitData": []}]},
     )
     return router
 
