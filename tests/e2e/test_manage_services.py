@@ -22,7 +22,7 @@ import pytest
 from config.points_config import TransactionType
 from config.settings import PROJECT_ROOT
 from tests.support.fake_telegram import FakeTelegram
-from tests.support.processes import MANAGE_SH, bot_env, eventually
+from tests.support.processes import MANAGE_SH, bot_env, eventually, free_port
 
 pytestmark = pytest.mark.slow
 
@@ -199,3 +199,61 @@ async def test_start_refusals_exit_1(manage: tuple[Manage, FakeTelegram]) -> Non
 
     status = await m("status", "bot")
     assert status.code == 3, status
+
+
+async def test_api_start_status_logs_stop(manage: tuple[Manage, FakeTelegram]) -> None:
+    m, _ = manage
+    port = free_port()
+    env = {**m.env, "API_PORT": str(port), "API_HOST": "127.0.0.1"}
+    pidfile = m.run_dir / "api.pid"
+    try:
+        started = await m("start", "api", env=env)
+        assert started.code == 0, started
+        assert "api: started (pid" in started.out
+        pid = int(pidfile.read_text())
+        status = await m("status", "api", env=env)
+        assert status.code == 0 and f"api: running (pid {pid}," in status.out, status
+        both = await m("status", env=env)  # no name: every service; the bot is stopped
+        assert both.code == 3 and "bot: stopped" in both.out and "api: running" in both.out
+
+        # The curl recipe of docs/API.md, as an operator runs it.
+        init_data = await m("init-data", "4242", "ru", env=env)
+        assert init_data.code == 0, init_data
+        body = await asyncio.to_thread(
+            _get, f"http://127.0.0.1:{port}/api/points/balance", init_data.out.strip()
+        )
+        assert body["level_name"] == "Новичок" and body["balance"] == 0
+
+        logs = await m("logs", "api", env=env)
+        records = [json.loads(line) for line in logs.out.splitlines() if line.strip()]
+        events = [r["event"] for r in records]
+        assert "api listening" in events and "user registered" in events, logs
+        assert init_data.out.strip().split("hash=")[1] not in logs.out
+    finally:
+        stopped = await m("stop", "api", env=env)
+    assert stopped.code == 0 and "api: stopped" in stopped.out, stopped
+    assert not pidfile.exists()
+    events = [json.loads(line)["event"] for line in (m.log_dir / "api.log").open()]
+    assert events[-1] == "api stopped"  # graceful: uvicorn drained, the context closed
+
+
+def _get(url: str, init_data: str) -> dict[str, object]:
+    import urllib.request
+
+    request = urllib.request.Request(url, headers={"Authorization": f"tma {init_data}"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        body: dict[str, object] = json.loads(response.read())
+        return body
+
+
+async def test_start_all_without_a_token_refuses_each_service_in_one_line(
+    manage: tuple[Manage, FakeTelegram],
+) -> None:
+    m, _ = manage
+    refused = await m("start", env={**m.env, "BOT_TOKEN": ""})
+    assert refused.code == 1, refused
+    lines = refused.err.strip().splitlines()
+    assert len(lines) == 2, refused
+    assert lines[0].startswith("bot: BOT_TOKEN is not set")
+    assert lines[1].startswith("api: BOT_TOKEN is not set") and "Mini App" in lines[1]
+    assert not m.run_dir.exists() or not list(m.run_dir.glob("*.pid"))
