@@ -12,10 +12,15 @@ import os
 import signal
 import socket
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from config.points_config import PointsConfigError, load_points_rules
 from config.settings import Settings, SettingsError, get_settings
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 # ./manage.sh start names a file here and waits for it: touched once the port is bound.
 READY_FILE_ENV = "SYNTRA_READY_FILE"
@@ -44,7 +49,8 @@ def mark_ready() -> None:
         Path(path).touch()
 
 
-async def serve(settings: Settings) -> None:
+async def serve(settings: Settings, extend: Callable[[FastAPI], None] | None = None) -> None:
+    """Serve until SIGTERM/SIGINT. `extend` adds routes to the app (the benchmark's baseline)."""
     import structlog
     import uvicorn
 
@@ -62,8 +68,11 @@ async def serve(settings: Settings) -> None:
     context = build_context(settings)
     try:
         await prepare_database(context)
+        app = create_api(context)
+        if extend is not None:
+            extend(app)
         config = uvicorn.Config(
-            create_api(context),
+            app,
             host=settings.api_host,
             port=settings.api_port,
             log_config=None,  # uvicorn's loggers go through ours (JSON to api.log)

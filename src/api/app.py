@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 
 from aiogram import Bot
@@ -18,6 +19,7 @@ from fastapi.staticfiles import StaticFiles
 
 from src.api.deps import ApiState
 from src.api.errors import install_error_handlers
+from src.api.init_data import InitDataVerifier
 from src.api.middleware import MetricsMiddleware
 from src.api.rate_limit import RateLimiter, TokenBucketLimiter
 from src.api.routes import create_routers
@@ -40,7 +42,9 @@ def create_api(
     bot = bot or create_bot(token, api_base=settings.telegram_api_base)
     state = ApiState(
         context=context,
-        token=token,
+        verifier=InitDataVerifier(
+            token, max_age=timedelta(seconds=settings.init_data_max_age_seconds)
+        ),
         bot=bot,
         limiter=limiter
         or TokenBucketLimiter(

@@ -1,4 +1,5 @@
-"""FastAPI dependencies: the shared context, the authenticated user, the user's texts, the Bot.
+"""FastAPI dependencies (all `async def`: FastAPI runs plain `def` ones in a thread pool, a
+thread hop per dependency per request): the shared context, the authenticated user, the user's texts, the Bot.
 
 `CurrentUser` authenticates once per request (Mini App init data, see init_data.py): a
 missing, forged or expired header ends the request with one 401, so a route that takes
@@ -11,7 +12,6 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Annotated
 
 import structlog
@@ -23,7 +23,7 @@ from fastapi.routing import APIRoute
 from fastapi.security import APIKeyHeader
 
 from src.api.errors import ApiError
-from src.api.init_data import InitDataError, user_from_authorization
+from src.api.init_data import InitDataError, InitDataVerifier
 from src.api.rate_limit import RateLimiter
 from src.bootstrap import AppContext
 from src.locales import Translator, translator
@@ -46,7 +46,7 @@ class ApiState:
     """What the routes share for the process's lifetime (`app.state.api`)."""
 
     context: AppContext
-    token: str
+    verifier: InitDataVerifier
     bot: Bot
     limiter: RateLimiter
     # Registration refreshes name and last-seen; once a minute per user is plenty, and it
@@ -65,7 +65,7 @@ class ApiState:
         return entry[1] if entry is not None and entry[0] > time.monotonic() else None
 
 
-def get_state(request: Request) -> ApiState:
+async def get_state(request: Request) -> ApiState:
     state: ApiState = request.app.state.api
     return state
 
@@ -73,11 +73,11 @@ def get_state(request: Request) -> ApiState:
 State = Annotated[ApiState, Depends(get_state)]
 
 
-def get_points(state: State) -> PointsService:
+async def get_points(state: State) -> PointsService:
     return state.context.points
 
 
-def get_bot(state: State) -> Bot:
+async def get_bot(state: State) -> Bot:
     """The Bot for messages sent from the API process (payment notifications)."""
     return state.bot
 
@@ -89,14 +89,8 @@ BotDep = Annotated[Bot, Depends(get_bot)]
 async def current_user(
     state: State, authorization: Annotated[str | None, Depends(tma_header)]
 ) -> UserProfile:
-    settings = state.context.settings
     try:
-        tg_user = user_from_authorization(
-            authorization,
-            token=state.token,
-            now=state.context.points.now(),
-            max_age=timedelta(seconds=settings.init_data_max_age_seconds),
-        )
+        tg_user = state.verifier.user(authorization, now=state.context.points.now())
     except InitDataError as exc:
         log.info("init data refused", reason=str(exc))  # the reason only: never the data
         raise ApiError(401, "unauthorized", str(exc), {"WWW-Authenticate": "tma"}) from None
@@ -128,7 +122,7 @@ async def rate_limit(state: State, user: CurrentUser) -> None:
         )
 
 
-def get_translator(user: CurrentUser) -> Translator:
+async def get_translator(user: CurrentUser) -> Translator:
     return translator(user.language)
 
 
@@ -145,7 +139,7 @@ def _query_names(dependant: Dependant) -> set[str]:
     return names
 
 
-def reject_unknown_query(request: Request) -> None:
+async def reject_unknown_query(request: Request) -> None:
     """422 for query parameters the route does not take: a typo (`?limt=5`) is an error the
     caller should see, not a silently ignored wish."""
     route = request.scope.get("route")

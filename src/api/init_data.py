@@ -1,9 +1,9 @@
 """Telegram Mini App init data: checking it (every API call) and signing it (tools and tests).
 
 The Mini App sends `Authorization: tma <initData>`, the raw query string Telegram gave it.
-The signature is checked with aiogram's `safe_parse_webapp_init_data` (Telegram's HMAC-SHA256
-scheme keyed by the bot token); the age of `auth_date` is checked here, because aiogram does
-not. Error messages never quote the init data: its `hash` is a bearer credential until it
+The signature is checked with aiogram's `check_webapp_signature` (Telegram's HMAC-SHA256
+scheme keyed by the bot token, the check inside `safe_parse_webapp_init_data`, without its
+slower pydantic parsing); the age of `auth_date` is checked here, because aiogram does not. Error messages never quote the init data: its `hash` is a bearer credential until it
 expires, so it must not reach logs or responses.
 
 `python -m src.api.init_data TELEGRAM_ID [LANGUAGE]` prints a valid init data string signed
@@ -16,10 +16,11 @@ import hashlib
 import hmac
 import json
 import sys
-from datetime import datetime, timedelta
-from urllib.parse import urlencode
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qsl, urlencode
 
-from aiogram.utils.web_app import WebAppUser, safe_parse_webapp_init_data
+from aiogram.utils.web_app import check_webapp_signature
 
 SCHEME = "tma"
 # A phone's clock may run a little ahead of ours; more than this is not a real login.
@@ -30,27 +31,87 @@ class InitDataError(ValueError):
     """Why init data was refused: a short reason safe to log and to return."""
 
 
-def user_from_authorization(
-    header: str | None, *, token: str, now: datetime, max_age: timedelta
-) -> WebAppUser:
-    """The Telegram user of a valid `tma` Authorization header, or InitDataError."""
-    if not header:
-        raise InitDataError("missing Authorization header (expected: tma <initData>)")
-    scheme, _, raw = header.strip().partition(" ")
-    if scheme.lower() != SCHEME or not raw.strip():
-        raise InitDataError("Authorization must be: tma <initData>")
-    try:
-        data = safe_parse_webapp_init_data(token, raw.strip())
-    except ValueError:  # bad signature, or fields that do not parse
-        raise InitDataError("init data signature is invalid") from None
-    age = now - data.auth_date
-    if age > max_age:
-        raise InitDataError("init data has expired: reopen the Mini App")
-    if age < -FUTURE_SKEW:
-        raise InitDataError("init data auth_date is in the future")
-    if data.user is None:
-        raise InitDataError("init data carries no user")
-    return data.user
+@dataclass(frozen=True, slots=True)
+class TelegramUser:
+    """The `user` field of valid init data: who opened the Mini App."""
+
+    id: int
+    first_name: str | None
+    username: str | None
+    language_code: str | None
+
+
+def _parse(raw: str) -> tuple[TelegramUser | None, datetime]:
+    """The user and auth_date of init data whose signature was checked."""
+    fields = dict(parse_qsl(raw))
+    auth_date = datetime.fromtimestamp(int(fields["auth_date"]), tz=UTC)
+    if "user" not in fields:
+        return None, auth_date
+    user = json.loads(fields["user"])
+    if not isinstance(user, dict) or isinstance(user.get("id"), bool):
+        raise ValueError("user is not an object with an id")
+    return (
+        TelegramUser(
+            id=int(user["id"]),
+            first_name=_text(user.get("first_name")),
+            username=_text(user.get("username")),
+            language_code=_text(user.get("language_code")),
+        ),
+        auth_date,
+    )
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+class InitDataVerifier:
+    """Checks `Authorization: tma <initData>` headers for one bot token.
+
+    The signature is aiogram's `check_webapp_signature` (Telegram's HMAC-SHA256 keyed by the
+    bot token). A Mini App sends the same init data with every call, so strings already
+    verified are remembered (bounded): a repeat costs a dict lookup; the age is still checked
+    on every call.
+    """
+
+    def __init__(self, token: str, *, max_age: timedelta, remember: int = 10_000) -> None:
+        self._token = token
+        self._max_age = max_age
+        self._remember = remember
+        self._verified: dict[str, tuple[TelegramUser | None, datetime]] = {}
+
+    def user(self, header: str | None, *, now: datetime) -> TelegramUser:
+        """The Telegram user of a valid header, or InitDataError saying why not."""
+        if not header:
+            raise InitDataError("missing Authorization header (expected: tma <initData>)")
+        scheme, _, raw = header.strip().partition(" ")
+        raw = raw.strip()
+        if scheme.lower() != SCHEME or not raw:
+            raise InitDataError("Authorization must be: tma <initData>")
+        known = self._verified.get(raw)
+        if known is None:
+            known = self._verify(raw)
+        user, auth_date = known
+        age = now - auth_date
+        if age > self._max_age:
+            raise InitDataError("init data has expired: reopen the Mini App")
+        if age < -FUTURE_SKEW:
+            raise InitDataError("init data auth_date is in the future")
+        if user is None:
+            raise InitDataError("init data carries no user")
+        return user
+
+    def _verify(self, raw: str) -> tuple[TelegramUser | None, datetime]:
+        if not check_webapp_signature(self._token, raw):
+            raise InitDataError("init data signature is invalid")
+        try:
+            parsed = _parse(raw)
+        except (KeyError, ValueError, TypeError, OverflowError):
+            raise InitDataError("init data is malformed") from None
+        if len(self._verified) >= self._remember:
+            self._verified.clear()
+        self._verified[raw] = parsed
+        return parsed
 
 
 def sign_init_data(
@@ -68,15 +129,22 @@ def sign_init_data(
     if username:
         user["username"] = username
     user["language_code"] = language_code
-    fields = {
-        "query_id": query_id,
-        "user": json.dumps(user, ensure_ascii=False, separators=(",", ":")),
-        "auth_date": str(int(auth_date.timestamp())),
-    }
+    return sign_fields(
+        token,
+        {
+            "query_id": query_id,
+            "user": json.dumps(user, ensure_ascii=False, separators=(",", ":")),
+            "auth_date": str(int(auth_date.timestamp())),
+        },
+    )
+
+
+def sign_fields(token: str, fields: dict[str, str]) -> str:
+    """Any fields, signed: `hash` over their sorted `key=value` lines."""
     check = "\n".join(f"{k}={v}" for k, v in sorted(fields.items()))
     secret = hmac.new(b"WebAppData", token.encode(), hashlib.sha256).digest()
-    fields["hash"] = hmac.new(secret, check.encode(), hashlib.sha256).hexdigest()
-    return urlencode(fields)
+    signed = {**fields, "hash": hmac.new(secret, check.encode(), hashlib.sha256).hexdigest()}
+    return urlencode(signed)
 
 
 def main(argv: list[str]) -> int:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
 from sqlalchemy import and_, delete, func, insert, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from src.database.models import PointsBalance, PointsLevel, PointsTransaction, User
 
@@ -12,6 +16,36 @@ LEVELS_SYNC_LOCK = 0x5359_4E54_4C56  # an arbitrary, project-unique advisory loc
 
 async def get_balance_row(session: AsyncSession, user_id: int) -> PointsBalance | None:
     return await session.get(PointsBalance, user_id)
+
+
+@dataclass(frozen=True, slots=True)
+class BalanceRow:
+    """What a balance read needs of `points_balances`."""
+
+    balance: int
+    lifetime_earned: int
+    lifetime_spent: int
+    level: int
+    earning_multiplier: Decimal
+    current_streak: int
+    longest_streak: int
+    last_daily_login: date | None
+
+
+BALANCE_ROW = (
+    "SELECT balance, lifetime_earned, lifetime_spent, level, earning_multiplier,"
+    " current_streak, longest_streak, last_daily_login FROM points_balances WHERE user_id = $1"
+)
+
+
+async def balance_row(conn: AsyncConnection, user_id: int) -> BalanceRow | None:
+    """One autocommit SELECT on the pooled connection's asyncpg driver (as ledger_calls does):
+    the hottest read costs one round trip and no ORM or statement-layer work."""
+    raw = await conn.get_raw_connection()
+    driver = raw.driver_connection  # asyncpg.Connection
+    assert driver is not None
+    row = await driver.fetchrow(BALANCE_ROW, user_id)
+    return BalanceRow(*row) if row is not None else None
 
 
 async def history(

@@ -316,8 +316,14 @@ class PointsService:
     # ------------------------------------------------------------------ reads
 
     async def get_balance(self, *, user_id: int, language: str = "en") -> BalanceView:
-        async with self._sessions() as session:
-            row = await points_queries.get_balance_row(session, user_id)
+        # The hottest read (every /points, every Mini App open): one autocommit SELECT, no
+        # ORM session and no BEGIN/ROLLBACK round trips around it.
+        async with self._ledger_engine.connect() as conn:
+            try:
+                row = await points_queries.balance_row(conn, user_id)
+            except CONNECTION_LOST as exc:
+                await conn.invalidate(exc)  # bypassed SQLAlchemy: tell the pool ourselves
+                raise
         if row is None:
             raise UnknownUserError(user_id)
         level = self._rules.level(min(row.level, self._rules.max_level))

@@ -3,6 +3,7 @@ logged; a valid user the bot has not seen is registered with their Telegram lang
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import timedelta
 from urllib.parse import parse_qs
@@ -12,8 +13,9 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from structlog.testing import capture_logs
 
+from src.api.init_data import sign_fields
 from src.database.models import User
-from tests.api.conftest import ClientFactory, Signer
+from tests.api.conftest import TEST_TOKEN, ClientFactory, Signer
 from tests.support.clock import FakeClock
 
 USER = 555_000_001
@@ -127,3 +129,52 @@ async def test_init_data_never_logged(
     assert len(refusals) == 2  # logged, with their reason only
     for value in hashes:
         assert value not in logged
+
+
+@pytest.mark.parametrize(
+    ("fields", "detail"),
+    [
+        ({"auth_date": "NOW", "query_id": "q"}, "carries no user"),
+        ({"auth_date": "NOW", "user": "{not json"}, "malformed"),
+        ({"auth_date": "NOW", "user": '{"first_name":"No id"}'}, "malformed"),
+        ({"auth_date": "NOW", "user": '{"id":"abc"}'}, "malformed"),
+        ({"auth_date": "yesterday", "user": '{"id":1}'}, "malformed"),
+        ({"user": '{"id":1}'}, "malformed"),
+    ],
+    ids=["no-user", "user-not-json", "user-without-id", "id-not-a-number", "bad-date", "no-date"],
+)
+async def test_signed_but_unusable_init_data(
+    client: httpx.AsyncClient, clock: FakeClock, fields: dict[str, str], detail: str
+) -> None:
+    now = str(int(clock().timestamp()))
+    raw = sign_fields(TEST_TOKEN, {k: v.replace("NOW", now) for k, v in fields.items()})
+    _assert_401(await client.get(BALANCE, headers={"Authorization": f"tma {raw}"}), detail)
+
+
+async def test_telegram_fields_beyond_ours_are_signed_too(
+    client: httpx.AsyncClient, clock: FakeClock
+) -> None:
+    # Real init data carries more (chat_instance, chat_type, signature, photo_url in user):
+    # all of it is covered by the hash, and the extra fields are simply ignored.
+    fields = {
+        "auth_date": str(int(clock().timestamp())),
+        "chat_instance": "-4392024611134463532",
+        "chat_type": "private",
+        "signature": "sXzTkXmcaQK9Jc0nRSHzNHN0dPuNv8MRsKvT9L0zRhgrjxYFQCqsuzQN2ZMnLqkdKobT4Sg",
+        "user": json.dumps(
+            {
+                "id": USER,
+                "first_name": "Ann",
+                "is_premium": True,
+                "allows_write_to_pm": True,
+                "photo_url": "https://t.me/i/userpic/320/x.svg",
+                "language_code": "en",
+            }
+        ),
+    }
+    raw = sign_fields(TEST_TOKEN, fields)
+    assert (await client.get(BALANCE, headers={"Authorization": f"tma {raw}"})).status_code == 200
+    tampered = raw.replace("private", "group")
+    _assert_401(
+        await client.get(BALANCE, headers={"Authorization": f"tma {tampered}"}), "signature"
+    )
