@@ -160,6 +160,9 @@ def _seconds(n: int) -> object:
         ("leaderboard", {"limit": 0}),
         ("leaderboard", {"limit": 101}),
         ("leaderboard", {"limit": "1.5"}),
+        ("history", {"limt": 5}),  # unknown parameters are refused, not ignored
+        ("balance", {"page": 2}),
+        ("stats", {"user_id": 1}),
     ],
 )
 async def test_bounds_are_422(

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query, Response
+from pydantic import BaseModel
 
-from src.api.deps import CurrentUser, PointsDep, Texts, rate_limit, reject_unknown_query
-from src.api.errors import documented
+from src.api.deps import CallerDep
+from src.api.errors import UNKNOWN_QUERY, documented
 from src.api.schemas import (
     BalanceOut,
     HistoryItem,
@@ -35,8 +36,7 @@ def create_router() -> APIRouter:
     router = APIRouter(
         prefix="/api/points",
         tags=["points"],
-        dependencies=[Depends(rate_limit), Depends(reject_unknown_query)],
-        responses=documented(401, 429, 503),
+        responses={**documented(401, 429, 503), **UNKNOWN_QUERY},
     )
     router.add_api_route("/balance", balance, methods=["GET"], response_model=BalanceOut)
     router.add_api_route("/history", history, methods=["GET"], response_model=HistoryOut)
@@ -48,23 +48,32 @@ def create_router() -> APIRouter:
     return router
 
 
-async def balance(user: CurrentUser, points: PointsDep, t: Texts) -> BalanceOut:
+def as_json(body: BaseModel) -> Response:
+    """The body already validated by its model, serialised once: FastAPI would validate and
+    serialise it again through `response_model` (which stays, for the OpenAPI document)."""
+    return Response(body.model_dump_json(), media_type="application/json")
+
+
+async def balance(caller: CallerDep) -> Response:
     """The caller's balance, level and streak: exactly the SPEC 7 fields."""
-    view = await points.get_balance(user_id=user.telegram_id, language=t.language)
+    view = await caller.points.get_balance(
+        user_id=caller.user.telegram_id, language=caller.t.language
+    )
     fields = {name: getattr(view, name) for name in BalanceOut.model_fields}
     fields["earning_multiplier"] = float(view.earning_multiplier)
-    return BalanceOut(**fields)
+    return as_json(BalanceOut(**fields))
 
 
 async def history(
-    user: CurrentUser,
-    points: PointsDep,
-    t: Texts,
+    caller: CallerDep,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> HistoryOut:
     """The caller's points movements, newest first."""
-    page = await points.get_history(user_id=user.telegram_id, limit=limit, offset=offset)
+    t = caller.t
+    page = await caller.points.get_history(
+        user_id=caller.user.telegram_id, limit=limit, offset=offset
+    )
     items = [
         HistoryItem(
             id=e.id,
@@ -80,11 +89,11 @@ async def history(
 
 
 async def leaderboard(
-    user: CurrentUser,
-    points: PointsDep,
+    caller: CallerDep,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
 ) -> LeaderboardOut:
     """The top `limit` balances and the caller's own place."""
+    user, points = caller.user, caller.points
     board = await points.get_leaderboard(limit=limit, user_id=user.telegram_id)
     assert board.me is not None  # a registered user always has a balance row
 
@@ -102,9 +111,10 @@ async def leaderboard(
     return LeaderboardOut(entries=[item(e) for e in board.top], me=item(board.me))
 
 
-async def levels(user: CurrentUser, points: PointsDep, t: Texts) -> LevelsOut:
+async def levels(caller: CallerDep) -> LevelsOut:
     """All six levels, the caller's marked."""
-    view = await points.get_balance(user_id=user.telegram_id, language=t.language)
+    points, t = caller.points, caller.t
+    view = await points.get_balance(user_id=caller.user.telegram_id, language=t.language)
     return LevelsOut(
         current_level=view.level,
         levels=[
@@ -123,9 +133,10 @@ async def levels(user: CurrentUser, points: PointsDep, t: Texts) -> LevelsOut:
     )
 
 
-async def stats(user: CurrentUser, points: PointsDep, t: Texts) -> StatsOut:
+async def stats(caller: CallerDep) -> StatsOut:
     """Earned by type, today's request earnings against the cap, streaks, rank, referrals."""
-    s = await points.get_stats(user_id=user.telegram_id)
+    t = caller.t
+    s = await caller.points.get_stats(user_id=caller.user.telegram_id)
     by_type = [
         TypeTotal(
             type=kind,

@@ -11,10 +11,10 @@ from __future__ import annotations
 from functools import cache
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 
-from src.api.deps import State, current_user, reject_unknown_query, tma_header
-from src.api.errors import documented
+from src.api.deps import State, authenticate, reject_unknown_query, tma_header
+from src.api.errors import UNKNOWN_QUERY, documented
 from src.api.schemas import TextsOut
 from src.locales import message_ids, translator
 
@@ -23,15 +23,13 @@ PLACEHOLDERS = ("level", "missing", "name", "balance", "page", "pages", "rank", 
 
 
 def create_router() -> APIRouter:
-    router = APIRouter(
-        prefix="/api/app", tags=["mini app"], dependencies=[Depends(reject_unknown_query)]
-    )
+    router = APIRouter(prefix="/api/app", tags=["mini app"])
     router.add_api_route(
         "/texts",
         texts,
         methods=["GET"],
         response_model=TextsOut,
-        responses=documented(401),
+        responses={**documented(401), **UNKNOWN_QUERY},
         # Init data is optional here (`{}` = no credentials is fine too).
         openapi_extra={"security": [{}, {"TelegramInitData": []}]},
     )
@@ -47,11 +45,13 @@ def app_texts(language: str) -> dict[str, str]:
 
 
 async def texts(
+    request: Request,
     state: State,
     authorization: Annotated[str | None, Depends(tma_header)],
     lang: Annotated[Literal["ru", "en"], Query(description="used without init data")] = "en",
 ) -> TextsOut:
     """The Mini App's texts in the user's language."""
     if authorization:
-        lang = "ru" if (await current_user(state, authorization)).language == "ru" else "en"
+        lang = "ru" if (await authenticate(state, authorization)).language == "ru" else "en"
+    reject_unknown_query(request)
     return TextsOut(language=lang, texts=app_texts(lang))
