@@ -34,6 +34,9 @@ _EMPTY_MEANS_UNSET = (
     "LLM_API_KEY",
     "POINTS_CONFIG_FILE",
     "LOG_FORMAT",
+    "PUBLIC_BASE_URL",
+    "MINI_APP_URL",
+    "METRICS_PORT",
 )
 
 
@@ -53,6 +56,10 @@ def bot_env(**settings: str | Path | int | None) -> dict[str, str]:
         TIMEZONE="UTC",
         WEBHOOK_LISTEN_HOST="127.0.0.1",
         WEBHOOK_LISTEN_PORT="8080",
+        API_HOST="127.0.0.1",
+        API_RATE_LIMIT_PER_MINUTE="120",
+        API_RATE_LIMIT_BURST="30",
+        INIT_DATA_MAX_AGE_SECONDS="86400",
         PYTHONUNBUFFERED="1",
     )
     env.pop("DATA_DIR", None)
