@@ -60,6 +60,7 @@ async def run(settings: Settings) -> None:
 
     from src.bootstrap import build_context, prepare_database
     from src.bot.dispatcher import create_dispatcher, register_commands
+    from src.bot.loop_guard import install_loop_guard
     from src.bot.webhook import create_webhook_app, serve_webhook
     from src.services.llm_client import LLMClient
 
@@ -75,6 +76,7 @@ async def run(settings: Settings) -> None:
             users=context.users,
             llm=LLMClient.from_settings(settings),
         )
+        install_loop_guard(dispatcher["failures"])  # nothing unhandled escapes the log
         dispatcher.startup.register(register_commands)
         if settings.webhook_url:
             app = create_webhook_app(dispatcher, bot, settings)
