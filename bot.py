@@ -115,11 +115,14 @@ def main(argv: list[str]) -> int:
     import structlog
     from aiogram.exceptions import TelegramUnauthorizedError
 
-    from src.logging_config import configure_logging
+    from src.logging_config import configure_logging, secret_values
 
     log = structlog.get_logger("bot")
     configure_logging(
-        level=settings.log_level, fmt=settings.log_format, log_file=settings.log_dir / "bot.log"
+        level=settings.log_level,
+        fmt=settings.log_format,
+        log_file=settings.log_dir / "bot.log",
+        secrets=secret_values(settings),
     )
     try:
         asyncio.run(run(settings))

@@ -43,7 +43,7 @@ from src.bot.dispatcher import create_dispatcher
 from src.bot.local_session import LocalBotSession
 from src.bot.updates import UpdateBuilder, telegram_user
 from src.locales import LANGUAGES
-from src.logging_config import configure_logging
+from src.logging_config import configure_logging, secret_values
 from src.services.llm_client import LLMClient
 
 log = structlog.get_logger("console")
@@ -370,6 +370,7 @@ def main() -> int:
         fmt=settings.log_format,
         log_file=settings.log_dir / "console.log",
         stderr_level="WARNING",  # the terminal is the chat; the file gets everything
+        secrets=secret_values(settings),
     )
     print("Starting the Syntra console (database, migrations)...", flush=True)
     try:

@@ -78,6 +78,8 @@ class FakeTelegram(LocalHttpServer):
         self.calls: list[TelegramCall] = []
         self.webhook: dict[str, Any] | None = None  # the last setWebhook's params
         self.messages = MessageStore(refuse_no_op_edits=refuse_no_op_edits)
+        # A misconfigured proxy in front of the Bot API: every request redirected to itself.
+        self.redirect_loop = False
         self._updates: list[dict[str, Any]] = []
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1)
@@ -161,6 +163,8 @@ class FakeTelegram(LocalHttpServer):
 
     # ------------------------------------------------------------------ the protocol
     async def _handle(self, request: web.Request) -> web.Response:
+        if self.redirect_loop:
+            raise web.HTTPFound(request.path_qs)
         if request.match_info["token"] != self.token:
             return _error(401, "Unauthorized")
         method = request.match_info["method"]
