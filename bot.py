@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -49,10 +50,13 @@ def create_bot(settings: Settings) -> Bot:
     )
 
 
-def mark_ready() -> None:
-    """Startup is done (commands set; polling begins or the webhook is set and listening)."""
+def mark_ready(settings: Settings) -> None:
+    """Startup is done (commands set; polling begins or the webhook is set and listening).
+
+    The file holds the shutdown grace, so `./manage.sh stop` waits as long as this bot may.
+    """
     if path := os.environ.get(READY_FILE_ENV):
-        Path(path).touch()
+        Path(path).write_text(f"shutdown_grace_seconds={settings.shutdown_grace_seconds:g}\n")
 
 
 async def run(settings: Settings) -> None:
@@ -80,10 +84,10 @@ async def run(settings: Settings) -> None:
         dispatcher.startup.register(register_commands)
         if settings.webhook_url:
             app = create_webhook_app(dispatcher, bot, settings)
-            await serve_webhook(app, settings, on_ready=mark_ready)
+            await serve_webhook(app, settings, on_ready=partial(mark_ready, settings))
         else:
             await bot.delete_webhook(drop_pending_updates=False)
-            dispatcher.startup.register(mark_ready)  # the last startup hook
+            dispatcher.startup.register(mark_ready)  # the last startup hook (gets settings)
             log.info("starting long polling")
             await dispatcher.start_polling(bot, handle_signals=True)
     finally:

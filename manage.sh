@@ -143,20 +143,34 @@ service_start() {
   fi
 }
 
+# On SIGTERM the bot lets in-flight updates finish for up to its shutdown grace (the LLM
+# timeout plus a margin: an AI answer being generated always goes out). It writes that grace
+# into its ready file; stop waits that long plus 10 s before it kills. A bot still starting
+# up has no ready file yet: the grace of the default settings (60 s + 15 s) is assumed.
+DEFAULT_SHUTDOWN_GRACE=75
+
+stop_wait_seconds() {
+  local grace
+  grace="$(sed -n 's/^shutdown_grace_seconds=//p' "$RUN_DIR/$1.ready" 2>/dev/null | head -n 1)"
+  grace="${grace%%.*}"
+  [[ "$grace" =~ ^[0-9]+$ ]] || grace=$DEFAULT_SHUTDOWN_GRACE
+  echo $((grace + 1 + 10))  # +1: a fractional grace rounded up
+}
+
 service_stop() {
-  local name="$1" pid waited=0
+  local name="$1" pid waited=0 limit
   if ! pid="$(service_pid "$name")"; then
     echo "$name: not running"
     return 0
   fi
+  limit="$(stop_wait_seconds "$name")"
   kill -TERM "$pid" 2>/dev/null || true
-  # The bot lets in-flight updates finish (up to 30 s) before it exits.
-  while alive "$pid" && [ "$waited" -lt 400 ]; do
+  while alive "$pid" && [ "$waited" -lt $((limit * 10)) ]; do
     sleep 0.1
     waited=$((waited + 1))
   done
   if alive "$pid"; then
-    echo "$name: did not stop in 40 s, killing" >&2
+    echo "$name: did not stop in $limit s, killing" >&2
     kill -KILL "$pid" 2>/dev/null || true
   fi
   rm -f "$RUN_DIR/$name.pid" "$RUN_DIR/$name.ready"

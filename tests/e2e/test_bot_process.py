@@ -34,7 +34,7 @@ pytestmark = pytest.mark.slow
 TOKEN = "123456:TEST"
 START_TIMEOUT = 60.0  # imports + migrations on a loaded CI machine
 STEP_TIMEOUT = 30.0
-EXIT_TIMEOUT = 40.0  # the bot's shutdown grace is 30 s
+EXIT_TIMEOUT = 40.0  # the grace: bot_env's LLM timeout (20 s) + the 15 s margin
 
 
 @pytest.fixture
