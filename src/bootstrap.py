@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from config.points_config import PointsRules, load_points_rules
 from config.settings import PROJECT_ROOT, Settings
-from src.database.engine import create_engine, create_session_factory, resolve_database_url
+from src.database.engine import create_engine, create_session_factory, resolve_database_urls
 from src.services.points_service import PointsService
 from src.services.user_service import UserService
 
@@ -26,6 +26,7 @@ class AppContext:
     settings: Settings
     rules: PointsRules
     database_url: str
+    migration_url: str  # the schema owner's: on the embedded server, not the app's role
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     points: PointsService
@@ -38,13 +39,16 @@ class AppContext:
 def build_context(settings: Settings, *, database_url: str | None = None) -> AppContext:
     """Wire everything from settings. Raises SettingsError/PointsConfigError on bad config."""
     rules = load_points_rules(settings.points_config_file)
-    url = database_url or resolve_database_url(settings)
+    url, migration_url = (
+        (database_url, database_url) if database_url else resolve_database_urls(settings)
+    )
     engine = create_engine(url, pool_size=settings.db_pool_size)
     sessions = create_session_factory(engine)
     return AppContext(
         settings=settings,
         rules=rules,
         database_url=url,
+        migration_url=migration_url,
         engine=engine,
         sessions=sessions,
         points=PointsService(
@@ -63,5 +67,5 @@ def migrate(database_url: str) -> None:
 
 async def prepare_database(context: AppContext) -> None:
     """Apply migrations and make points_levels mirror the rules in force."""
-    await asyncio.to_thread(migrate, context.database_url)
+    await asyncio.to_thread(migrate, context.migration_url)
     await context.points.sync_levels()

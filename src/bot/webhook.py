@@ -65,7 +65,7 @@ class GuardedRequestHandler(SimpleRequestHandler):
     def verify_secret(self, telegram_secret_token: str, bot: Bot) -> bool:
         # Bytes, not str: compare_digest raises on non-ASCII str (a 500 before this), and
         # surrogateescape gives back exactly the bytes the client sent.
-        given = telegram_secret_token.encode("utf-8", "surrogateescape")
+        given = telegram_secret_token.encode(errors="surrogateescape")  # UTF-8
         return hmac.compare_digest(given, self._secret)
 
     async def handle(self, request: web.Request) -> web.Response:
