@@ -60,6 +60,9 @@ Usage: ./manage.sh <command> [args]
   audit                check the ledger invariants of the configured database
   db start|stop|status|psql
                        the embedded PostgreSQL (used when DATABASE_URL is not set)
+  db backup [FILE]     pg_dump (custom format) of the database to FILE (default backups/)
+  db restore FILE      replace the database with a backup (all or nothing; the bot stopped),
+                       then migrate and audit the ledger
   help                 this text
 
 Settings come from the environment or .env (see .env.example and README.md).
@@ -231,7 +234,23 @@ cmd_db() {
         exec psql "${DATABASE_URL/+asyncpg/}" "$@"
       fi
       exec "$PY" -m src.database.embedded psql syntra "$@" ;;
-    *) die "unknown db command '$sub' (start|stop|status|psql)" ;;
+    backup)
+      [ "$#" -le 1 ] || die "usage: ./manage.sh db backup [FILE]"
+      "$PY" -m src.database.backup backup "$@" ;;
+    restore)
+      [ "$#" -eq 1 ] || die "usage: ./manage.sh db restore FILE"
+      [ -f "$1" ] || die "no such backup file: $1"
+      local name
+      for name in "${SERVICES[@]}"; do
+        if service_pid "$name" >/dev/null; then
+          die "the $name is running: stop it first (./manage.sh stop), then restore"
+        fi
+      done
+      # All or nothing; then an older backup is migrated up and the ledger checked.
+      "$PY" -m src.database.backup restore "$1"
+      "$VENV/bin/alembic" upgrade head || die "restored, but the migrations failed"
+      "$PY" -m src.services.ledger_audit || die "restored, but the ledger audit failed (above)" ;;
+    *) die "unknown db command '$sub' (start|stop|status|psql|backup|restore)" ;;
   esac
 }
 
