@@ -73,7 +73,8 @@ class Target:
 def resolve_target(settings: Settings, *, database: str = APP_DATABASE) -> Target:
     if settings.database_url:
         return _external(normalise_url(settings.database_url))
-    from src.database.embedded import OWNER_ROLE, ensure_database, ensure_running
+    from src.database.embedded import ensure_database, ensure_running
+    from src.database.embedded_access import OWNER_ROLE
 
     server = ensure_running(settings.data_dir)
     ensure_database(server, database)

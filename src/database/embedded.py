@@ -5,19 +5,12 @@ under `DATA_DIR/pgdata`. The server is started on demand by whichever process ne
 every later process (bot, console, tests, manage.sh) finds it running and reuses it. It keeps
 running until `./manage.sh db stop`.
 
-Private by construction (docs/RELIABILITY.md):
-- No TCP: one Unix socket, in a directory only the server's OS user can enter (0700), the
-  socket itself 0700. The directory is `pgdata` when the socket path fits the 107-byte limit,
-  else `/tmp/syntra-pg-<hash of pgdata>`, created 0700 and checked (a directory that someone
-  else owns is refused). Connections need no password because no other local user can reach
-  the socket (root can, as it can read the data files).
-- Two roles. `postgres` (OWNER_ROLE), the superuser that owns the databases: migrations,
-  backups and `manage.sh db psql` use it. `syntra_app` (APP_ROLE), what the bot and services
-  connect as: reads, writes and function calls on the application's tables, nothing else (no
-  DDL, no TRUNCATE, no roles, no COPY TO PROGRAM).
-- Older data directories are brought in line on first use: a server an older version started
-  with a world-writable socket directory is restarted privately, and the application role is
-  created and granted what migrations made before it existed.
+Private by construction (src/database/embedded_access.py, docs/RELIABILITY.md): one Unix
+socket, no TCP, in a directory only the server's OS user can enter; the services connect as
+`syntra_app`, which is not a superuser; migrations, backups and `db psql` as the owner role.
+Older data directories are brought in line on first use: a server an older version started
+with a world-writable socket directory is restarted privately, and the application role is
+created and granted what migrations made before it existed.
 
 Run as a script for manage.sh: `python -m src.database.embedded start|stop|status|url|psql`.
 """
@@ -25,7 +18,6 @@ Run as a script for manage.sh: `python -m src.database.embedded start|stop|statu
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import os
 import shlex
 import stat
@@ -34,20 +26,24 @@ import sys
 import tempfile
 import warnings
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from config.settings import get_settings
+from src.database.embedded_access import (
+    APP_GRANTS,
+    APP_ROLE,
+    OWNER_ROLE,
+    PORT,
+    SocketDirError,
+    is_private,
+    socket_dir,
+)
 
 PGDATA_NAME = "pgdata"
-OWNER_ROLE = "postgres"
-APP_ROLE = "syntra_app"
-PORT = 5432  # names the socket file; nothing listens on TCP
-MAX_SOCKET_PATH = 107  # bytes: sun_path is 108 with its terminating NUL
 SERVER_USER = "embedded_postgres"  # as root the server runs as this OS user (initdb refuses root)
-SOCKET_BASE = Path("/tmp")
 
 
 class EmbeddedError(RuntimeError):
@@ -164,41 +160,6 @@ def _initdb(pgdata: Path, user: str | None) -> None:
         _run("initdb", args, user=user)
 
 
-def _is_private(path: Path, uid: int) -> bool:
-    try:
-        info = path.lstat()
-    except OSError:
-        return False
-    return (
-        stat.S_ISDIR(info.st_mode)
-        and info.st_uid == uid
-        and stat.S_IMODE(info.st_mode) & 0o077 == 0
-    )
-
-
-def _socket_dir(pgdata: Path, uid: int, gid: int) -> Path:
-    """pgdata if the socket path fits, else a private directory named after pgdata."""
-    if len(str(pgdata / f".s.PGSQL.{PORT}").encode()) <= MAX_SOCKET_PATH:
-        return pgdata
-    digest = hashlib.sha256(f"{pgdata}\0{uid}".encode()).hexdigest()[:16]
-    path = SOCKET_BASE / f"syntra-pg-{digest}"
-    try:
-        path.mkdir(mode=0o700)
-        if os.geteuid() == 0:
-            os.chown(path, uid, gid)
-    except FileExistsError:
-        info = path.lstat()
-        if not stat.S_ISDIR(info.st_mode) or info.st_uid not in {uid, os.geteuid()}:
-            raise EmbeddedError(
-                f"{path} exists and is not ours (uid {info.st_uid}): remove it, or use a "
-                "shorter DATA_DIR so the socket can live in it"
-            ) from None
-        if info.st_uid != uid:
-            os.chown(path, uid, gid)
-    path.chmod(0o700)  # the sticky /tmp keeps others from replacing it afterwards
-    return path
-
-
 @dataclass(frozen=True)
 class _Postmaster:
     pid: int
@@ -244,7 +205,7 @@ def ensure_running(data_dir: Path | None = None) -> EmbeddedServer:
     user, uid, gid = _server_user()
     with _locked(pgdata):
         running = _postmaster(pgdata)
-        if running is not None and not _is_private(running.socket_dir, uid):
+        if running is not None and not is_private(running.socket_dir, uid):
             # Started by an older version: its socket is open to every local user.
             print("embedded PostgreSQL: restarting with a private socket", file=sys.stderr)
             _make_reachable(pgdata, user, uid, gid)
@@ -253,7 +214,11 @@ def ensure_running(data_dir: Path | None = None) -> EmbeddedServer:
         if running is None:
             _make_reachable(pgdata, user, uid, gid)
             _initdb(pgdata, user)
-            _start(pgdata, _socket_dir(pgdata, uid, gid), user)
+            try:
+                sockets = socket_dir(pgdata, uid, gid)
+            except SocketDirError as exc:
+                raise EmbeddedError(str(exc)) from None
+            _start(pgdata, sockets, user)
             running = _postmaster(pgdata)
         if running is None:
             raise EmbeddedError(f"the server did not start; see {pgdata / 'log'}")
@@ -263,25 +228,6 @@ def ensure_running(data_dir: Path | None = None) -> EmbeddedServer:
 def _psql(server: EmbeddedServer, database: str, sql: str) -> str:
     args = [*server.conn_args(OWNER_ROLE), "-d", database]
     return _run("psql", [*args, "-v", "ON_ERROR_STOP=1", "-qAtc", sql], user=None)
-
-
-# What the application role may do in a database. Default privileges cover whatever the owner
-# creates later (migrations, restores); the GRANTs cover what exists already (older data).
-_APP_GRANTS = f"""
-DO $$ BEGIN
-  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{APP_ROLE}') THEN
-    CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS;
-  END IF;
-END $$;
-GRANT USAGE ON SCHEMA public TO {APP_ROLE};
-GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {APP_ROLE};
-GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO {APP_ROLE};
-GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA public TO {APP_ROLE};
-ALTER DEFAULT PRIVILEGES FOR ROLE {OWNER_ROLE}
-  GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {APP_ROLE};
-ALTER DEFAULT PRIVILEGES FOR ROLE {OWNER_ROLE} GRANT USAGE, SELECT, UPDATE ON SEQUENCES TO {APP_ROLE};
-ALTER DEFAULT PRIVILEGES FOR ROLE {OWNER_ROLE} GRANT EXECUTE ON FUNCTIONS TO {APP_ROLE};
-"""
 
 
 def ensure_database(server: EmbeddedServer, database: str) -> None:
@@ -294,7 +240,7 @@ def ensure_database(server: EmbeddedServer, database: str) -> None:
         )
         if exists.strip() != "1":
             _psql(server, "postgres", f'CREATE DATABASE "{database}"')
-        _psql(server, database, _APP_GRANTS)
+        _psql(server, database, APP_GRANTS)
 
 
 def embedded_urls(database: str, data_dir: Path | None = None) -> DatabaseUrls:
@@ -318,10 +264,14 @@ def stop(data_dir: Path | None = None) -> bool:
     pgdata = _pgdata(data_dir)
     user, uid, gid = _server_user()
     with _locked(pgdata):
-        if _postmaster(pgdata) is None:
+        running = _postmaster(pgdata)
+        if running is None:
             return False
         _make_reachable(pgdata, user, uid, gid)
         _stop(pgdata, user)
+        if running.socket_dir != pgdata:  # made again, under the same name, on the next start
+            with suppress(OSError):
+                running.socket_dir.rmdir()
     return True
 
 

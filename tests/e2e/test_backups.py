@@ -36,8 +36,8 @@ Balances = list[tuple[Any, ...]]
 
 
 @pytest.fixture(scope="module")
-def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    with private_server(tmp_path_factory.mktemp("backups")) as path:
+def data_dir() -> Iterator[Path]:
+    with private_server() as path:
         yield path
 
 

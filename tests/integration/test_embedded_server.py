@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import os
 import pwd
-import shutil
 import stat
 import subprocess
 from collections.abc import Iterator
@@ -24,12 +23,14 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from config.points_config import DEFAULT_RULES
 from src.database import embedded
-from src.database.embedded import APP_ROLE, OWNER_ROLE, EmbeddedServer
+from src.database.embedded import EmbeddedServer
+from src.database.embedded_access import APP_ROLE, OWNER_ROLE
 from src.database.engine import create_engine, create_session_factory
 from src.services.ledger_audit import audit_ledger
 from src.services.points_service import PointsService
 from src.services.user_service import UserService
 from tests.support.database import alembic_config
+from tests.support.embedded import server_home
 
 pytestmark = pytest.mark.slow
 
@@ -38,13 +39,13 @@ DATABASE = "syntra_private"
 
 
 @pytest.fixture(scope="module")
-def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    path = tmp_path_factory.mktemp("embedded") / LONG
-    path.mkdir()
-    assert len(str(path / "pgdata" / ".s.PGSQL.5432")) > 107
-    yield path
-    embedded.stop(path)
-    shutil.rmtree(path, ignore_errors=True)
+def data_dir() -> Iterator[Path]:
+    with server_home() as base:
+        path = base / LONG
+        path.mkdir()
+        assert len(str(path / "pgdata" / ".s.PGSQL.5432")) > 107
+        yield path
+        embedded.stop(path)
 
 
 @pytest.fixture(scope="module")
@@ -187,10 +188,14 @@ def test_a_restart_keeps_the_socket_where_it_was(data_dir: Path, server: Embedde
     assert_private(again.socket_dir, server_uid(again))
 
 
-def test_a_data_dir_from_an_older_version_is_made_private(tmp_path: Path) -> None:
+def test_a_data_dir_from_an_older_version_is_made_private() -> None:
     """A server started the old way (the package's defaults: a 0777 socket directory for long
     paths, no application role) is restarted privately, its data kept, the role granted."""
-    data_dir = tmp_path / LONG
+    with server_home() as base:
+        upgrade_an_older_data_dir(base / LONG)
+
+
+def upgrade_an_older_data_dir(data_dir: Path) -> None:
     data_dir.mkdir()
     pgdata = data_dir / "pgdata"
     try:
