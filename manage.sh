@@ -47,6 +47,7 @@ Usage: ./manage.sh <command> [args]
   install              create .venv and install requirements (done on demand by every command)
   migrate              apply database migrations (alembic upgrade head)
   test                 ruff (lint + format check), mypy, then pytest on a real PostgreSQL
+  chaos [pytest args]  only the fault tests (kill -9, database down, stop mid-answer; also in test)
   bench [earn]         the earn-path benchmark against a pgbench baseline (see docs/PERFORMANCE.md)
   bench analytics      analytics, user card, leaderboard and rank timings on 1M users / 10M rows
                        (seeds its own database first if it is empty)
@@ -262,6 +263,7 @@ main() {
     install) ensure_venv; echo "Environment ready: $VENV" ;;
     migrate) ensure_venv; "$VENV/bin/alembic" upgrade head && echo "Database is at the latest migration." ;;
     test) cmd_test "$@" ;;
+    chaos) ensure_venv; "$PY" -m pytest -m chaos "$@" ;;
     bench)
       ensure_venv
       case "${1:-earn}" in
