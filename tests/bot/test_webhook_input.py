@@ -219,3 +219,14 @@ async def test_an_update_whose_handling_fails_is_logged_and_counted(
     failed = [r for r in logs if r["event"] == "webhook update failed"]
     assert len(failed) == 1 and failed[0]["log_level"] == "error"
     assert harness.dispatcher["failures"].get("webhook_update") == 1
+
+
+async def test_a_body_over_the_size_limit_is_413(webhook: Webhook, loop_errors: list[Any]) -> None:
+    """aiohttp's 1 MiB request limit; Telegram's updates are far smaller."""
+    harness = webhook.harness
+    harness.session.take()
+
+    assert await webhook.post(b'{"update_id": 1, "pad": "' + b"x" * (2 << 20) + b'"}') == 413
+
+    await settle(loop_errors)
+    assert harness.session.requests == [] and loop_errors == []
