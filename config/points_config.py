@@ -66,6 +66,10 @@ class LevelRule(_Frozen):
     description: str = ""
     color: str = "#888888"
 
+    def name(self, language: str) -> str:
+        """The level's name in `language` (Russian for "ru", English otherwise)."""
+        return self.name_ru if language == "ru" else self.name_en
+
 
 class PointsRules(_Frozen):
     requests: dict[RequestAction, RequestRule]
