@@ -32,24 +32,6 @@ TOKEN_REFUSED = (
 )
 
 
-def create_bot(settings: Settings) -> Bot:
-    from aiogram import Bot
-    from aiogram.client.default import DefaultBotProperties
-    from aiogram.client.session.aiohttp import AiohttpSession
-    from aiogram.client.telegram import TelegramAPIServer
-    from aiogram.enums import ParseMode
-
-    assert settings.bot_token is not None
-    session = None
-    if settings.telegram_api_base:  # a self-hosted or local Bot API server
-        session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_base))
-    return Bot(
-        settings.bot_token.get_secret_value(),
-        session=session,
-        default=DefaultBotProperties(parse_mode=ParseMode.HTML),
-    )
-
-
 def mark_ready(settings: Settings) -> None:
     """Startup is done (commands set; polling begins or the webhook is set and listening).
 
@@ -63,24 +45,20 @@ async def run(settings: Settings) -> None:
     import structlog
 
     from src.bootstrap import build_context, prepare_database
+    from src.bot.bot_factory import create_bot
     from src.bot.dispatcher import create_dispatcher, register_commands
     from src.bot.loop_guard import install_loop_guard
     from src.bot.webhook import create_webhook_app, serve_webhook
-    from src.services.llm_client import LLMClient
 
     log = structlog.get_logger("bot")
     context = build_context(settings)
     bot: Bot | None = None
     try:
         await prepare_database(context)
-        bot = create_bot(settings)
-        dispatcher = create_dispatcher(
-            settings=settings,
-            points=context.points,
-            users=context.users,
-            llm=LLMClient.from_settings(settings),
-        )
-        install_loop_guard(dispatcher["failures"])  # nothing unhandled escapes the log
+        assert settings.bot_token is not None  # preflight refused to start without one
+        bot = create_bot(settings.bot_token.get_secret_value(), api_base=settings.telegram_api_base)
+        dispatcher = create_dispatcher(context)
+        install_loop_guard(context.failures)  # nothing unhandled escapes the log
         dispatcher.startup.register(register_commands)
         if settings.webhook_url:
             app = create_webhook_app(dispatcher, bot, settings)

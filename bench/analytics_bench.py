@@ -342,7 +342,6 @@ async def run(url: str, args: argparse.Namespace, timezone: str) -> dict[str, An
             "rolled_until": str(through),
             "rollup_rows": rolled,
             "whole_screen_ms": screen_ms,
-            "approximate_sections": sorted(analytics.approximate_sections),
             "churn_earns": args.churn,
             "churn_s": churn_s,
             "timings": fresh,
@@ -381,11 +380,6 @@ def render(where: str, counts: tuple[int, int], result: dict[str, Any], noise: f
             f"({result['churn_s']:,.0f} s), no vacuum since:",
             *_table(result["timings_after_churn"]),
         ]
-    lines += [
-        "",
-        "approximate sections: "
-        + (", ".join(result["approximate_sections"]) or "none (every figure is exact)"),
-    ]
     if noise is not None:
         lines.append(f"noise: {noise:.2f} of {cpu_count()} cores busy before the run")
     return "\n".join(lines)

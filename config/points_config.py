@@ -24,12 +24,27 @@ class Tier(StrEnum):
     VIP = "VIP"
 
 
+class TransactionType(StrEnum):
+    """Every value the ledger's transaction_type may hold: the one place they are spelled."""
+
+    TEXT_REQUEST = "earn_text_request"
+    VISION_REQUEST = "earn_vision_request"
+    CHART_REQUEST = "earn_chart_request"
+    DAILY_LOGIN = "earn_daily_login"
+    REFERRAL_SIGNUP = "earn_referral_signup"
+    REFERRAL_PURCHASE = "earn_referral_purchase"
+    SUBSCRIPTION = "earn_subscription"
+    ADMIN_GRANT = "admin_grant"
+    ADMIN_DEDUCT = "admin_deduct"
+    SPEND = "spend"
+
+
 class RequestAction(StrEnum):
     """Actions that earn per served request; the value is the ledger's transaction_type."""
 
-    TEXT = "earn_text_request"
-    VISION = "earn_vision_request"
-    CHART = "earn_chart_request"
+    TEXT = TransactionType.TEXT_REQUEST.value
+    VISION = TransactionType.VISION_REQUEST.value
+    CHART = TransactionType.CHART_REQUEST.value
 
 
 class _Frozen(BaseModel):
@@ -50,6 +65,10 @@ class LevelRule(_Frozen):
     earning_multiplier: Decimal = Field(ge=1)
     description: str = ""
     color: str = "#888888"
+
+    def name(self, language: str) -> str:
+        """The level's name in `language` (Russian for "ru", English otherwise)."""
+        return self.name_ru if language == "ru" else self.name_en
 
 
 class PointsRules(_Frozen):
@@ -85,6 +104,10 @@ class PointsRules(_Frozen):
             raise ValueError("subscription_points_per_month: points must be > 0")
         if any(day < 1 or bonus < 0 for day, bonus in self.streak_bonuses.items()):
             raise ValueError("streak_bonuses: days must be >= 1 and bonuses >= 0")
+        return self
+
+    @model_validator(mode="after")
+    def _check_levels(self) -> PointsRules:
         if not self.levels:
             raise ValueError("levels: at least one level is required")
         for index, level in enumerate(self.levels, start=1):
@@ -133,9 +156,9 @@ def _level(n: int, ru: str, en: str, icon: str, req: int, mult: str, desc: str, 
 
 DEFAULT_RULES_DATA: dict[str, Any] = {
     "requests": {
-        "earn_text_request": {"base_points": 10, "min_interval_seconds": 5},
-        "earn_vision_request": {"base_points": 20, "min_interval_seconds": 10},
-        "earn_chart_request": {"base_points": 15, "min_interval_seconds": 10},
+        RequestAction.TEXT: {"base_points": 10, "min_interval_seconds": 5},
+        RequestAction.VISION: {"base_points": 20, "min_interval_seconds": 10},
+        RequestAction.CHART: {"base_points": 15, "min_interval_seconds": 10},
     },
     "tier_multipliers": {"FREE": "1.0", "BASIC": "1.2", "PREMIUM": "1.5", "VIP": "2.0"},
     "daily_login_points": 50,

@@ -148,10 +148,6 @@ class Settings(BaseSettings):
         """How long a stopping bot waits for updates in flight: an AI answer always fits."""
         return self.llm_timeout_seconds + SHUTDOWN_MARGIN_SECONDS
 
-    @property
-    def tz(self) -> ZoneInfo:
-        return ZoneInfo(self.timezone)
-
 
 def load_settings(**overrides: object) -> Settings:
     """Build settings, turning pydantic's report into one line per bad variable."""

@@ -1,13 +1,20 @@
-"""Builds the long-lived objects every entry point shares (bot, API, console, CLI tools).
+"""The one assembly point: `build_context(settings)` builds every long-lived object.
 
-One place decides how settings, the rules, the database and the services fit together, so the
-bot, the API and the tests all run the same wiring.
+bot.py, the console, the CLI tools, the tests (and the API process) all call it, so they all
+run the same wiring: one engine and session factory, one instance of every service, one LLM
+client, one failure counter. Entry points add only what is theirs (the `Bot`, a web server);
+`src/bot/dispatcher.create_dispatcher(context)` hands the context's objects to the handlers.
+
+Tests override only what they must: the database (`engine=` shares the test run's engine) and
+the clock (`clock=` freezes time); everything else comes from `Settings` as in production.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from alembic import command
@@ -17,12 +24,21 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from config.points_config import PointsRules, load_points_rules
 from config.settings import PROJECT_ROOT, Settings
 from src.database.engine import create_engine, create_session_factory, resolve_database_urls
+from src.services.admin_service import AdminService
+from src.services.analytics_service import AnalyticsService
+from src.services.failures import FailureCounter
+from src.services.llm_client import LLMClient
+from src.services.onboarding_service import OnboardingService
 from src.services.points_service import PointsService
 from src.services.user_service import UserService
 
+Clock = Callable[[], datetime]
 
-@dataclass
+
+@dataclass(frozen=True)
 class AppContext:
+    """Everything a process shares for its lifetime; `close()` releases it."""
+
     settings: Settings
     rules: PointsRules
     database_url: str
@@ -31,19 +47,50 @@ class AppContext:
     sessions: async_sessionmaker[AsyncSession]
     points: PointsService
     users: UserService
+    onboarding: OnboardingService
+    admin: AdminService
+    analytics: AnalyticsService
+    llm: LLMClient
+    failures: FailureCounter
+    owns_engine: bool = True
 
     async def close(self) -> None:
-        await self.engine.dispose()
+        await self.llm.aclose()
+        if self.owns_engine:
+            await self.engine.dispose()
 
 
-def build_context(settings: Settings, *, database_url: str | None = None) -> AppContext:
-    """Wire everything from settings. Raises SettingsError/PointsConfigError on bad config."""
+def build_context(
+    settings: Settings,
+    *,
+    database_url: str | None = None,
+    engine: AsyncEngine | None = None,
+    clock: Clock | None = None,
+) -> AppContext:
+    """Wire everything from settings. Raises PointsConfigError on a bad rules file.
+
+    `engine` shares an existing engine (it is then not disposed by `close()`); `clock` replaces
+    the wall and database clocks (tests). Nothing here connects: the first query does.
+    """
     rules = load_points_rules(settings.points_config_file)
-    url, migration_url = (
-        (database_url, database_url) if database_url else resolve_database_urls(settings)
-    )
-    engine = create_engine(url, pool_size=settings.db_pool_size)
+    if engine is not None:
+        url = migration_url = engine.url.render_as_string(hide_password=False)
+    elif database_url:
+        url = migration_url = database_url
+    else:  # the embedded server: the services as its application role, migrations as owner
+        url, migration_url = resolve_database_urls(settings)
+    own_engine = engine is None
+    engine = engine or create_engine(url, pool_size=settings.db_pool_size)
     sessions = create_session_factory(engine)
+    points = PointsService(
+        engine=engine,
+        session_factory=sessions,
+        rules=rules,
+        timezone=settings.timezone,
+        clock=clock,
+    )
+    users = UserService(session_factory=sessions, clock=clock)
+    failures = FailureCounter()
     return AppContext(
         settings=settings,
         rules=rules,
@@ -51,10 +98,20 @@ def build_context(settings: Settings, *, database_url: str | None = None) -> App
         migration_url=migration_url,
         engine=engine,
         sessions=sessions,
-        points=PointsService(
-            engine=engine, session_factory=sessions, rules=rules, timezone=settings.timezone
+        points=points,
+        users=users,
+        onboarding=OnboardingService(users=users, points=points, failures=failures),
+        admin=AdminService(points=points, session_factory=sessions, rules=rules),
+        analytics=AnalyticsService(
+            engine=engine,
+            session_factory=sessions,
+            rules=rules,
+            timezone=settings.timezone,
+            clock=clock,
         ),
-        users=UserService(session_factory=sessions),
+        llm=LLMClient.from_settings(settings),
+        failures=failures,
+        owns_engine=own_engine,
     )
 
 

@@ -137,6 +137,18 @@ def _renderer(fmt: LogFormat) -> structlog.types.Processor:
     return structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
 
 
+def _formatter(fmt: LogFormat, redactor: Redactor) -> structlog.stdlib.ProcessorFormatter:
+    return structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=_SHARED,
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            structlog.processors.format_exc_info,
+            redactor,  # last before rendering: tracebacks are text by now
+            _renderer(fmt),
+        ],
+    )
+
+
 def configure_logging(
     *,
     level: str = "INFO",
@@ -158,33 +170,13 @@ def configure_logging(
     stream = logging.StreamHandler(sys.stderr)
     if stderr_level is not None:
         stream.setLevel(stderr_level)
-    stream.setFormatter(
-        structlog.stdlib.ProcessorFormatter(
-            foreign_pre_chain=_SHARED,
-            processors=[
-                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-                structlog.processors.format_exc_info,
-                redactor,
-                _renderer(console_fmt),
-            ],
-        )
-    )
+    stream.setFormatter(_formatter(console_fmt, redactor))
     handlers.append(stream)
 
     if log_file is not None:
         log_file.parent.mkdir(parents=True, exist_ok=True)
         file_handler = logging.handlers.WatchedFileHandler(log_file, encoding="utf-8")
-        file_handler.setFormatter(
-            structlog.stdlib.ProcessorFormatter(
-                foreign_pre_chain=_SHARED,
-                processors=[
-                    structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-                    structlog.processors.format_exc_info,
-                    redactor,
-                    _renderer(fmt or LogFormat.JSON),
-                ],
-            )
-        )
+        file_handler.setFormatter(_formatter(fmt or LogFormat.JSON, redactor))
         handlers.append(file_handler)
 
     root = logging.getLogger()

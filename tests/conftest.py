@@ -10,12 +10,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from config.points_config import DEFAULT_RULES, PointsRules
 from config.settings import load_settings
+from src.bootstrap import AppContext, build_context
 from src.bot.dispatcher import create_dispatcher
 from src.bot.local_session import local_bot
 from src.database.engine import create_engine, create_session_factory
-from src.services.llm_client import LLMClient
 from src.services.points_service import PointsService
-from src.services.user_service import UserService
 from tests.support.clock import FakeClock
 from tests.support.database import (
     TRUNCATE,
@@ -107,26 +106,51 @@ async def fake_llm() -> AsyncIterator[FakeOpenAI]:
 
 
 ADMIN_ID = 777_000_001
+ContextFactory = Callable[..., AppContext]
 
 
 @pytest.fixture
-async def harness(
-    points: PointsService,
-    sessions: async_sessionmaker[AsyncSession],
-    clock: FakeClock,
-    fake_llm: FakeOpenAI,
-) -> AsyncIterator[BotHarness]:
-    """The production dispatcher on the test database, a local Bot API and a fake LLM."""
+async def make_context(
+    engine: AsyncEngine, clock: FakeClock, fake_llm: FakeOpenAI, clean_db: None
+) -> AsyncIterator[ContextFactory]:
+    """build(**settings) -> the production context on the test database, FakeClock and fake
+    LLM. Settings are given as environment variables (`TIMEZONE="Europe/Moscow"`), on top of
+    the test defaults: ADMIN_IDS=ADMIN_ID, UTC and a 2 s LLM timeout."""
     fake_llm.mode, fake_llm.reply, fake_llm.expected_key = "ok", None, None
     fake_llm.requests.clear()
-    settings = load_settings(_env_file=None, ADMIN_IDS=str(ADMIN_ID), TIMEZONE="UTC")
-    llm = LLMClient(base_url=fake_llm.base_url, api_key="test-key", model="test-model", timeout=2)
-    dispatcher = create_dispatcher(
-        settings=settings,
-        points=points,
-        users=UserService(session_factory=sessions, clock=clock),
-        llm=llm,
-    )
+    built: list[AppContext] = []
+
+    def build(**overrides: str) -> AppContext:
+        env = {
+            "ADMIN_IDS": str(ADMIN_ID),
+            "TIMEZONE": "UTC",
+            "LLM_BASE_URL": fake_llm.base_url,
+            "LLM_API_KEY": "test-key",
+            "LLM_MODEL": "test-model",
+            "LLM_TIMEOUT_SECONDS": "2",
+            **overrides,
+        }
+        context = build_context(load_settings(_env_file=None, **env), engine=engine, clock=clock)
+        built.append(context)
+        return context
+
+    yield build
+    for context in built:
+        await context.close()
+
+
+@pytest.fixture
+def context(make_context: ContextFactory) -> AppContext:
+    return make_context()
+
+
+def harness_for(context: AppContext) -> BotHarness:
+    """The production dispatcher of `context`, talking to an in-process Bot API."""
     bot, session = local_bot()
-    yield BotHarness(dispatcher, bot, session)
-    await llm.aclose()
+    return BotHarness(create_dispatcher(context), bot, session)
+
+
+@pytest.fixture
+def harness(context: AppContext) -> BotHarness:
+    """The production dispatcher on the test database, a local Bot API and a fake LLM."""
+    return harness_for(context)

@@ -8,16 +8,11 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 
 from config.settings import Settings
+from src.bootstrap import AppContext
 from src.bot.handlers import create_routers
 from src.bot.middlewares.inflight import InFlightTracker
-from src.bot.middlewares.user import UserMiddleware
+from src.bot.middlewares.user import RegisteredUserGuard, UserMiddleware
 from src.locales import LANGUAGES, translator
-from src.services.admin_service import AdminService
-from src.services.analytics_service import AnalyticsService
-from src.services.failures import FailureCounter
-from src.services.llm_client import LLMClient
-from src.services.points_service import PointsService
-from src.services.user_service import UserService
 
 log = structlog.get_logger(__name__)
 
@@ -32,41 +27,31 @@ ADMIN_MENU_COMMANDS = (
 )
 
 
-def create_dispatcher(
-    *,
-    settings: Settings,
-    points: PointsService,
-    users: UserService,
-    llm: LLMClient,
-    failures: FailureCounter | None = None,
-    admin_service: AdminService | None = None,
-    analytics: AnalyticsService | None = None,
-) -> Dispatcher:
-    """`admin_service` and `analytics` default to ones built on `points`' database and clock."""
+def create_dispatcher(context: AppContext) -> Dispatcher:
+    """The dispatcher for `context`: its services become handler arguments by name."""
     tracker = InFlightTracker()
     dispatcher = Dispatcher(
-        settings=settings,
-        points=points,
-        users=users,
-        llm=llm,
-        failures=failures or FailureCounter(),
+        context=context,
+        settings=context.settings,
+        rules=context.rules,
+        points=context.points,
+        users=context.users,
+        onboarding=context.onboarding,
+        llm=context.llm,
+        failures=context.failures,
         inflight=tracker,
-        admin_service=admin_service
-        or AdminService(points=points, session_factory=points.session_factory),
-        analytics=analytics
-        or AnalyticsService(
-            engine=points.engine,
-            session_factory=points.session_factory,
-            rules=points.rules,
-            timezone=points.timezone,
-            clock=points.clock,
-        ),
+        admin_service=context.admin,
+        analytics=context.analytics,
     )
     # Outer update middlewares run for every update, before any filter.
     dispatcher.update.outer_middleware(tracker)
     dispatcher.update.outer_middleware(
-        UserMiddleware(users, settings.admin_ids, dispatcher["failures"])
+        UserMiddleware(context.users, context.settings.admin_ids, context.failures)
     )
+    # Inner middlewares apply to the handlers of every router included below.
+    guard = RegisteredUserGuard()
+    dispatcher.message.middleware(guard)
+    dispatcher.callback_query.middleware(guard)
     dispatcher.include_routers(*create_routers())
     dispatcher.shutdown.register(_drain_in_flight)
     return dispatcher
@@ -110,10 +95,10 @@ async def register_admin_commands(bot: Bot, admin_ids: frozenset[int]) -> None:
             log.warning("admin commands not set", admin_id=admin_id, reason=str(exc))
 
 
-async def _drain_in_flight(inflight: InFlightTracker, llm: LLMClient, settings: Settings) -> None:
-    """On shutdown, let updates being handled finish (their awards included)."""
+async def _drain_in_flight(inflight: InFlightTracker, settings: Settings) -> None:
+    """On shutdown, let updates being handled finish (their awards included), up to the grace
+    that covers an AI answer; the entry point closes the context (LLM client, database) after."""
     if inflight.running:
         log.info("waiting for in-flight updates", running=inflight.running)
         if not await inflight.wait_idle(settings.shutdown_grace_seconds):
             log.warning("shutdown grace period over", still_running=inflight.running)
-    await llm.aclose()

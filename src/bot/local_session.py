@@ -179,9 +179,7 @@ class LocalBotSession(BaseSession):
 def local_bot(
     token: str = "42:LOCAL", *, refuse_no_op_edits: bool = False
 ) -> tuple[Bot, LocalBotSession]:
-    from aiogram.client.default import DefaultBotProperties
-    from aiogram.enums import ParseMode
+    from src.bot.bot_factory import create_bot
 
     session = LocalBotSession(refuse_no_op_edits=refuse_no_op_edits)
-    bot = Bot(token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
-    return bot, session
+    return create_bot(token, session=session), session

@@ -11,8 +11,8 @@ time zone are rebuilt from the ledger. So the live part is minutes of rows, not 
 The last 24 hours sum that window's rows (BRIN on created_at); its active users, like the
 other state figures (users, users with a balance, levels, active streaks), are counted on
 the state tables: one scan of points_balances each, no index the earn path would pay for.
-Every section is exact: `approximate_sections` is empty. docs/PERFORMANCE.md has the
-figures at 1 M users and 10 M transactions.
+Every section is exact. docs/PERFORMANCE.md has the figures at 1 M users and 10 M
+transactions.
 
 Semantics: "earned" is the sum of positive amounts, "spent" the sum of negative amounts as
 a positive number; counts leave out zero-amount rows (recorded refusals, docs/POINTS_SYSTEM.md).
@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 
 from config.points_config import PointsRules
 from src.database import analytics_queries as q
-from src.services.points_service import load_top
+from src.services.points_reads import load_top
 from src.services.points_types import InvalidInputError, LeaderboardEntry
 
 Clock = Callable[[], datetime]
@@ -43,16 +43,6 @@ Clock = Callable[[], datetime]
 ROLLUP_GRACE: Final = timedelta(minutes=1)
 MAX_TOP: Final = 100
 MAX_SERIES_DAYS: Final = 366
-
-SECTIONS: Final = (
-    "overview",
-    "last_24h",
-    "by_type",
-    "levels",
-    "streaks",
-    "top",
-    "daily_series",
-)
 
 
 @dataclass(frozen=True)
@@ -133,9 +123,6 @@ class AnalyticsService:
         self._tz = ZoneInfo(timezone)
         self._clock = clock
         self._bands = streak_bands(sorted(rules.streak_bonuses))
-        # Sections whose figures are not exact. Every section is exact today; the admin
-        # screen marks any section named here as approximate.
-        self.approximate_sections: frozenset[str] = frozenset()
 
     @property
     def timezone(self) -> str:

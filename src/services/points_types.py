@@ -9,21 +9,6 @@ from enum import StrEnum
 from typing import Any
 
 
-class TransactionType(StrEnum):
-    """Every value the ledger's transaction_type may hold."""
-
-    TEXT_REQUEST = "earn_text_request"
-    VISION_REQUEST = "earn_vision_request"
-    CHART_REQUEST = "earn_chart_request"
-    DAILY_LOGIN = "earn_daily_login"
-    REFERRAL_SIGNUP = "earn_referral_signup"
-    REFERRAL_PURCHASE = "earn_referral_purchase"
-    SUBSCRIPTION = "earn_subscription"
-    ADMIN_GRANT = "admin_grant"
-    ADMIN_DEDUCT = "admin_deduct"
-    SPEND = "spend"
-
-
 class Outcome(StrEnum):
     AWARDED = "awarded"  # credited in full
     PARTIALLY_CAPPED = "partially_capped"  # credited up to the daily cap

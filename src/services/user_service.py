@@ -8,16 +8,14 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 
 import structlog
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from src.database import user_queries
-from src.database.models import User
+from src.services.user_types import ReferralRefusal, ReferralResult, Registration, UserProfile
 
 log = structlog.get_logger(__name__)
 
@@ -33,26 +31,6 @@ def language_from_telegram(language_code: str | None) -> str:
 
 def new_referral_code() -> str:
     return "".join(secrets.choice(_CODE_ALPHABET) for _ in range(8))
-
-
-class ReferralRefusal(StrEnum):
-    UNKNOWN_CODE = "unknown_code"
-    SELF = "self_referral"
-    NOT_NEW = "not_new_user"
-    ALREADY_REFERRED = "already_referred"
-    LOOP = "loop"
-
-
-@dataclass(frozen=True, slots=True)
-class Registration:
-    user: User
-    created: bool
-
-
-@dataclass(frozen=True, slots=True)
-class ReferralResult:
-    referrer_id: int | None
-    refusal: ReferralRefusal | None
 
 
 class UserService:
@@ -102,11 +80,11 @@ class UserService:
                     first_name=first_name,
                     now=now,
                 )
-            user = await user_queries.get_user(session, telegram_id)
-        assert user is not None
+            row = await user_queries.get_user(session, telegram_id)
+        assert row is not None
         if created:
-            log.info("user registered", user_id=telegram_id, language=user.language)
-        return Registration(user=user, created=created)
+            log.info("user registered", user_id=telegram_id, language=row.language)
+        return Registration(user=UserProfile.of(row), created=created)
 
     async def attach_referrer(self, *, user_id: int, code: str, brand_new: bool) -> ReferralResult:
         """Link a brand-new user to the owner of `code`. The bonus is paid by PointsService."""
@@ -137,6 +115,7 @@ class UserService:
                 raise LookupError(f"unknown user {user_id}")
             user.language = language
 
-    async def get(self, user_id: int) -> User | None:
+    async def get(self, user_id: int) -> UserProfile | None:
         async with self._sessions() as session:
-            return await user_queries.get_user(session, user_id)
+            row = await user_queries.get_user(session, user_id)
+        return UserProfile.of(row) if row is not None else None

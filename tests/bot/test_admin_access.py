@@ -110,8 +110,8 @@ async def test_a_user_with_the_admin_flag_gets_the_panel(
 
 async def test_the_admin_filter_is_set_on_the_router_for_messages_and_callbacks() -> None:
     from src.bot.filters.admin import AdminFilter
-    from src.bot.handlers.points_admin import create_router
+    from src.bot.handlers.admin import create_routers
 
-    router = create_router()
+    router = create_routers()[0]  # the panel; its screens are sub-routers
     for observer in (router.message, router.callback_query):
         assert any(isinstance(f.callback, AdminFilter) for f in observer._handler.filters or [])

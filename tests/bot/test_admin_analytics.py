@@ -1,4 +1,4 @@
-"""/points_analytics: every section, ↻ refresh, the approximate mark and the 30-day chart.
+"""/points_analytics: every section, ↻ refresh and the 30-day chart.
 
 The figures on screen are checked against values this test computes itself from the ledger,
 users and balance rows (plain Python over the rows), never against AnalyticsService.
@@ -206,11 +206,9 @@ def body(lang: str, section: str, f: Figures) -> list[str]:
     raise AssertionError(section)
 
 
-def screen(lang: str, section: str, lines: list[str], *, approximate: bool = False) -> str:
+def screen(lang: str, section: str, lines: list[str]) -> str:
     t = tr(lang)
     head = [t("admin-an-title", section=t(f"admin-an-tab-{section}"))]
-    if approximate:
-        head.append(t("admin-an-approximate"))
     stamp = t("admin-an-updated", time="10.03.2026 12:00:00 (UTC)")
     return "\n".join([*head, "", *lines, "", stamp])
 
@@ -338,25 +336,6 @@ async def test_an_empty_system_shows_zeros_and_no_data(harness: BotHarness, lang
     t = tr(lang)
     assert t("admin-an-users", count=1, with_balance=0) in calls(overview)[-1][3]
     assert t("admin-an-empty") in calls(types)[-1][3].splitlines()
-
-
-@pytest.mark.parametrize("lang", LANGS)
-async def test_approximate_sections_say_so(
-    harness: BotHarness,
-    sessions: async_sessionmaker[AsyncSession],
-    scenario: None,
-    lang: str,
-) -> None:
-    ledger_ready = await admin_and_figures(harness, sessions, lang)
-    harness.dispatcher["analytics"].approximate_sections = frozenset({"last_24h"})
-
-    day = await harness.press("adm_an:day:0", user_id=ADMIN)
-    overview = await harness.press("adm_an:overview:0", user_id=ADMIN)
-
-    assert calls(day)[-1][3] == screen(
-        lang, "day", body(lang, "day", ledger_ready), approximate=True
-    )
-    assert tr(lang)("admin-an-approximate") not in calls(overview)[-1][3]
 
 
 # ---------------------------------------------------------------------------- the chart

@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from config.points_config import load_points_rules
-from config.settings import load_settings
-from src.bot.dispatcher import create_dispatcher
-from src.bot.local_session import local_bot
-from src.services.llm_client import LLMClient
-from src.services.user_service import UserService
 from tests.bot.admin_helpers import (
     ADMIN,
     PRESSED_ID,
@@ -23,8 +16,7 @@ from tests.bot.admin_helpers import (
     make_target,
 )
 from tests.bot.helpers import LANGS, LEVEL_NAMES, calls, multiplier, tr
-from tests.conftest import ServiceFactory
-from tests.support.clock import FakeClock
+from tests.conftest import ContextFactory, harness_for
 from tests.support.telegram import BotHarness, buttons
 
 SECTIONS = ["rates", "tiers", "streaks", "limits", "levels"]
@@ -152,27 +144,12 @@ def test_config_texts_literally() -> None:
 
 
 @pytest.fixture
-async def overridden(
-    make_service: ServiceFactory,
-    clean_db: None,
-    sessions: async_sessionmaker[AsyncSession],
-    clock: FakeClock,
-    tmp_path: Path,
-) -> AsyncIterator[tuple[BotHarness, Path]]:
+def overridden(make_context: ContextFactory, tmp_path: Path) -> tuple[BotHarness, Path]:
     """The production dispatcher started with POINTS_CONFIG_FILE pointing at an override."""
     path = tmp_path / "points.toml"
     path.write_text("daily_login_points = 70\nadmin_confirm_threshold = 500\n", encoding="utf-8")
-    settings = load_settings(_env_file=None, ADMIN_IDS=str(ADMIN), POINTS_CONFIG_FILE=str(path))
-    llm = LLMClient(base_url=None, api_key=None, model="test-model", timeout=1)
-    dispatcher = create_dispatcher(
-        settings=settings,
-        points=make_service(rules=load_points_rules(settings.points_config_file)),
-        users=UserService(session_factory=sessions, clock=clock),
-        llm=llm,
-    )
-    bot, session = local_bot()
-    yield BotHarness(dispatcher, bot, session), path
-    await llm.aclose()
+    context = make_context(ADMIN_IDS=str(ADMIN), POINTS_CONFIG_FILE=str(path), LLM_BASE_URL="")
+    return harness_for(context), path
 
 
 @pytest.mark.parametrize("lang", LANGS)

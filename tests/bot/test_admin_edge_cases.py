@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from config.points_config import DEFAULT_RULES
 from src.database.models import User
-from src.services.admin_service import (
+from src.services.admin_commands import (
     AdminErrorCode,
     AdminInputError,
     parse_amount_command,

@@ -8,12 +8,9 @@ import asyncio
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from src.services.admin_service import (
-    AdminOp,
-    AdminService,
-    PendingAction,
-    parse_amount_command,
-)
+from src.services.admin_commands import AdminOp, parse_amount_command
+from src.services.admin_service import AdminService
+from src.services.admin_types import PendingAction
 from src.services.points_service import PointsService
 from tests.bot.admin_helpers import (
     ADMIN,
@@ -446,7 +443,7 @@ async def test_concurrent_confirmations_execute_once(
     points: PointsService, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     await make_target(sessions)
-    service = AdminService(points=points, session_factory=sessions)
+    service = AdminService(points=points, session_factory=sessions, rules=points.rules)
     request = service.parse(f"{TARGET} 50000 Raffle")
     created = await service.request(
         admin_id=ADMIN, op=AdminOp.GRANT, command=request, source_key="test:1"

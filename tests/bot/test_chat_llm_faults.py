@@ -13,7 +13,7 @@ import asyncio
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from tests.bot.conftest import HarnessFactory
+from tests.bot.conftest import SHORT_LLM_TIMEOUT, HarnessFactory
 from tests.bot.helpers import LANGS, balance_of, calls, ledger, tr, without_typing
 from tests.support.fake_openai import FakeOpenAI
 from tests.support.processes import free_port
@@ -74,7 +74,10 @@ async def test_an_api_that_is_down_says_so_and_pays_nothing(
     make_harness: HarnessFactory, sessions: async_sessionmaker[AsyncSession], lang: str
 ) -> None:
     """Nothing listens at LLM_BASE_URL (connection refused)."""
-    down = make_harness(llm_timeout=0.3, llm_base_url=f"http://127.0.0.1:{free_port()}/v1")
+    down = make_harness(
+        LLM_TIMEOUT_SECONDS=str(SHORT_LLM_TIMEOUT),
+        LLM_BASE_URL=f"http://127.0.0.1:{free_port()}/v1",
+    )
 
     sent = await ask(down, lang)
 

@@ -292,7 +292,7 @@ async def test_points_failure_on_daily_is_a_polite_error(
 async def test_time_to_the_next_bonus_is_right_on_daylight_saving_days(
     make_harness: HarnessFactory, clock: FakeClock, utc_now: datetime, hours: int, minutes: int
 ) -> None:
-    berlin = make_harness(timezone="Europe/Berlin")
+    berlin = make_harness(TIMEZONE="Europe/Berlin")
     clock.set(utc_now)
     await berlin.send("/daily", user_id=ME)
 

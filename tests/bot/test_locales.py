@@ -14,9 +14,9 @@ import pytest
 from fluent.syntax import FluentParser, Visitor
 from fluent.syntax import ast as fl
 
+from config.points_config import TransactionType
 from src.bot.dispatcher import USER_COMMANDS
 from src.locales import LANGUAGES, LOCALES_DIR, MissingTextError, message_ids, translator
-from src.services.points_types import TransactionType
 
 SRC_BOT = Path(__file__).resolve().parents[2] / "src" / "bot"
 

@@ -12,26 +12,19 @@ from typing import Any
 
 import pytest
 
-from config.settings import SHUTDOWN_MARGIN_SECONDS, load_settings
+from config.settings import SHUTDOWN_MARGIN_SECONDS
 from src.bot.dispatcher import create_dispatcher
-from src.services.llm_client import LLMClient
-from src.services.points_service import PointsService
-from src.services.user_service import UserService
+from tests.conftest import ContextFactory
 
 
 @pytest.mark.parametrize("llm_timeout", [1, 60, 600])
 async def test_the_drain_covers_the_llm_timeout(
-    points: PointsService, llm_timeout: int, monkeypatch: pytest.MonkeyPatch
+    make_context: ContextFactory, llm_timeout: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    settings = load_settings(_env_file=None, LLM_TIMEOUT_SECONDS=str(llm_timeout))
+    context = make_context(LLM_TIMEOUT_SECONDS=str(llm_timeout))
+    settings = context.settings
     assert settings.shutdown_grace_seconds == llm_timeout + SHUTDOWN_MARGIN_SECONDS
-    llm = LLMClient.from_settings(settings)
-    dispatcher = create_dispatcher(
-        settings=settings,
-        points=points,
-        users=UserService(session_factory=points.session_factory),
-        llm=llm,
-    )
+    dispatcher = create_dispatcher(context)
     inflight = dispatcher["inflight"]
     answered = asyncio.Event()
 

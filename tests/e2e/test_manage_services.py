@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from config.points_config import TransactionType
 from config.settings import PROJECT_ROOT
-from src.services.points_types import TransactionType
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.processes import MANAGE_SH, bot_env, eventually
 

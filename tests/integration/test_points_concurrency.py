@@ -35,10 +35,9 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from config.points_config import PointsRules, RequestAction, Tier
+from config.points_config import PointsRules, RequestAction, Tier, TransactionType
 from src.services.ledger_audit import audit_ledger
 from src.services.points_service import PointsService
-from src.services.points_types import TransactionType
 from tests.support.factories import create_user
 from tests.support.load_worker import (
     KeyRecord,

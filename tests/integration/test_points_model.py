@@ -26,13 +26,12 @@ from hypothesis import strategies as st
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from config.points_config import DEFAULT_RULES, RequestAction, Tier
+from config.points_config import DEFAULT_RULES, RequestAction, Tier, TransactionType
 from src.services.ledger_audit import audit_ledger
 from src.services.points_types import (
     IdempotencyConflictError,
     Outcome,
     PointsOutcome,
-    TransactionType,
 )
 from tests.conftest import ServiceFactory
 from tests.support.clock import FakeClock

@@ -32,14 +32,19 @@ from typing import Any
 import structlog
 from sqlalchemy import text
 
-from config.points_config import DEFAULT_RULES_DATA, PointsRules, RequestAction, Tier
+from config.points_config import (
+    DEFAULT_RULES_DATA,
+    PointsRules,
+    RequestAction,
+    Tier,
+    TransactionType,
+)
 from src.database.engine import create_engine, create_session_factory
 from src.services.points_service import PointsService
 from src.services.points_types import (
     IdempotencyConflictError,
     Outcome,
     PointsOutcome,
-    TransactionType,
 )
 
 ACTIONS: tuple[RequestAction, ...] = tuple(RequestAction)

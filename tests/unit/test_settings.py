@@ -22,7 +22,7 @@ def test_values_are_parsed(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LOG_LEVEL", "debug")
     settings = load_settings(_env_file=None)
     assert settings.admin_ids == frozenset({1, 22, 333})
-    assert settings.tz.key == "Europe/Moscow" and settings.log_level == "DEBUG"
+    assert settings.timezone == "Europe/Moscow" and settings.log_level == "DEBUG"
     assert settings.bot_token is not None and settings.bot_token.get_secret_value() == "123:abc"
     assert "123:abc" not in repr(settings)  # secrets never reach logs
 

@@ -4,16 +4,7 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from src.bot.handlers import (
-    chat,
-    errors,
-    help,
-    language,
-    points,
-    points_admin,
-    stale_callbacks,
-    start,
-)
+from src.bot.handlers import admin, chat, errors, help, language, points, stale_callbacks, start
 
 
 def create_routers() -> list[Router]:
@@ -24,8 +15,7 @@ def create_routers() -> list[Router]:
         language.create_router(),
         help.create_router(),
         # Admins only (the filter is on the router); right after it, what it turned away.
-        points_admin.create_router(),
-        points_admin.create_refusal_router(),
+        *admin.create_routers(),
         # Feature routers go above this line; the catch-alls below must stay last.
         stale_callbacks.create_router(),
         chat.create_router(),

@@ -12,10 +12,9 @@ from aiogram import Bot, F, Router
 from aiogram.types import Message
 from aiogram.utils.chat_action import ChatActionSender
 
-from config.points_config import RequestAction
+from config.points_config import PointsRules, RequestAction, TransactionType
 from src.bot.replies import congratulate_level_up
 from src.bot.text_split import split_escaped
-from src.database.models import User
 from src.locales import Translator
 from src.services.failures import FailureCounter, absorb
 from src.services.llm_client import (
@@ -25,6 +24,7 @@ from src.services.llm_client import (
     LLMTimeoutError,
 )
 from src.services.points_service import PointsService
+from src.services.user_types import UserProfile
 
 log = structlog.get_logger(__name__)
 
@@ -33,17 +33,17 @@ async def on_text(
     message: Message,
     bot: Bot,
     t: Translator,
-    language: str,
-    db_user: User | None,
+    user: UserProfile | None,
     llm: LLMClient,
     points: PointsService,
     failures: FailureCounter,
+    rules: PointsRules,
 ) -> None:
     assert message.text is not None and message.from_user is not None
     user_id, chat_id = message.from_user.id, message.chat.id
     try:
         async with ChatActionSender.typing(bot=bot, chat_id=chat_id):
-            answer = await llm.answer(question=message.text, language=language, user_id=user_id)
+            answer = await llm.answer(question=message.text, language=t.language, user_id=user_id)
     except LLMNotConfiguredError:
         await message.answer(t("ai-not-configured"))
         return
@@ -58,7 +58,7 @@ async def on_text(
     for chunk in split_escaped(answer):
         await message.answer(chunk)
 
-    if db_user is None:  # the database is unreachable; already logged and counted
+    if user is None:  # the database is unreachable; already logged and counted
         return
     outcome = await absorb(
         failures,
@@ -70,9 +70,9 @@ async def on_text(
             metadata={"chat_id": chat_id, "message_id": message.message_id},
         ),
         user_id=user_id,
-        operation="earn_text_request",
+        operation=TransactionType.TEXT_REQUEST,
     )
-    await congratulate_level_up(bot, chat_id, outcome, t, points.rules)
+    await congratulate_level_up(bot, chat_id, outcome, t, rules)
 
 
 async def on_unknown_command(message: Message, t: Translator) -> None:

@@ -6,17 +6,18 @@ from aiogram import Bot, Router
 from aiogram.filters import Command
 from aiogram.types import Message
 
+from config.points_config import PointsRules
 from src.bot.replies import invite_link
-from src.database.models import User
 from src.locales import Translator
-from src.services.points_service import PointsService
+from src.services.user_types import UserProfile
 
 
 async def cmd_help(
-    message: Message, bot: Bot, db_user: User | None, points: PointsService, t: Translator
+    message: Message, bot: Bot, user: UserProfile | None, t: Translator, rules: PointsRules
 ) -> None:
-    link = await invite_link(bot, db_user.referral_code) if db_user else "—"
-    await message.answer(t("help-text", signup=points.rules.referral_signup_points, link=link))
+    # Without the user's row (database unreachable) help still works, minus the invite link.
+    link = await invite_link(bot, user.referral_code) if user else "—"
+    await message.answer(t("help-text", signup=rules.referral_signup_points, link=link))
 
 
 def create_router() -> Router:

@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 
 from config.points_config import PointsRules
 from src.bot.keyboards.admin import AnalyticsSection
-from src.bot.views.admin import signed
 from src.bot.views.points import MEDALS, level_name
 from src.locales import Translator
+from src.locales.numbers import decimal, percent, signed
 from src.services.analytics_service import (
     DailyPoint,
     Last24h,
@@ -22,38 +22,16 @@ from src.services.analytics_service import (
 )
 from src.services.points_types import LeaderboardEntry
 
-# The screen's sections under AnalyticsService's names (for `approximate_sections`).
-SERVICE_SECTION = {
-    AnalyticsSection.OVERVIEW: "overview",
-    AnalyticsSection.DAY: "last_24h",
-    AnalyticsSection.TYPES: "by_type",
-    AnalyticsSection.LEVELS: "levels",
-    AnalyticsSection.STREAKS: "streaks",
-    AnalyticsSection.TOP: "top",
-}
-
-
-def _decimal(value: float, language: str, digits: int = 1) -> str:
-    text = f"{value:.{digits}f}"
-    return text.replace(".", ",") if language == "ru" else text
-
-
-def percent(share: float, language: str) -> str:
-    return _decimal(share * 100, language)
-
 
 def analytics_text(
     t: Translator,
     section: AnalyticsSection,
     body: list[str],
     *,
-    approximate: bool,
     now: datetime,
     timezone: str,
 ) -> str:
     lines = [t("admin-an-title", section=t(f"admin-an-tab-{section.value}"))]
-    if approximate:
-        lines.append(t("admin-an-approximate"))
     stamp = now.astimezone(ZoneInfo(timezone)).strftime("%d.%m.%Y %H:%M:%S")
     return "\n".join([*lines, "", *body, "", t("admin-an-updated", time=f"{stamp} ({timezone})")])
 
@@ -115,7 +93,7 @@ def levels_lines(t: Translator, data: Sequence[LevelCount], rules: PointsRules) 
 def streaks_lines(t: Translator, data: StreakStats) -> list[str]:
     lines = [
         t("admin-an-streak-active", count=data.active),
-        t("admin-an-streak-average", days=_decimal(data.average, t.language)),
+        t("admin-an-streak-average", days=decimal(data.average, t.language)),
         t("admin-an-streak-longest", days=data.longest),
         "",
         t("admin-an-streak-bands"),

@@ -195,7 +195,6 @@ admin-an-tab-types = By type
 admin-an-tab-levels = Levels
 admin-an-tab-streaks = Streaks
 admin-an-tab-top = Top 5
-admin-an-approximate = ≈ Figures are approximate (estimated for speed on a large ledger).
 admin-an-updated = 🕒 Updated { $time }
 admin-an-refreshed = ↻ Updated
 admin-an-empty = No data yet.

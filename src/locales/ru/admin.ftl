@@ -210,7 +210,6 @@ admin-an-tab-types = По типам
 admin-an-tab-levels = Уровни
 admin-an-tab-streaks = Серии
 admin-an-tab-top = Топ-5
-admin-an-approximate = ≈ Цифры приблизительные (оценка ради скорости на большом журнале).
 admin-an-updated = 🕒 Обновлено { $time }
 admin-an-refreshed = ↻ Обновлено
 admin-an-empty = Данных пока нет.
