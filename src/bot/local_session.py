@@ -3,9 +3,8 @@
 The console (`./manage.sh console`) and the handler tests use it instead of Telegram: every
 request is recorded, and sendMessage / editMessageText / sendPhoto / getMe / ... return objects
 shaped like Telegram's answers (message ids count up, edits keep their message id). It
-remembers the text and keyboard of every message it sent or edited, and with
-`refuse_no_op_edits` refuses an edit that changes nothing with Telegram's 400 "message is not
-modified" (src/bot/telegram_rules.py).
+remembers the text and keyboard of every message it sent or edited and, like Telegram, refuses
+an edit that changes nothing with 400 "message is not modified" (src/bot/telegram_rules.py).
 """
 
 from __future__ import annotations
@@ -48,14 +47,13 @@ class SentPhoto:
 class LocalBotSession(BaseSession):
     """Records requests in `requests`; photos' bytes in `photos`.
 
-    `refuse_no_op_edits=True` refuses edits that change nothing, as Telegram does. Off by
-    default until every screen compares before editing.
+    `refuse_no_op_edits=False` accepts edits that change nothing (Telegram does not).
     """
 
     requests: list[TelegramMethod[Any]] = field(default_factory=list)
     photos: list[SentPhoto] = field(default_factory=list)
     bot_user: User = BOT_USER
-    refuse_no_op_edits: bool = False
+    refuse_no_op_edits: bool = True
 
     def __post_init__(self) -> None:
         super().__init__()
@@ -177,7 +175,7 @@ class LocalBotSession(BaseSession):
 
 
 def local_bot(
-    token: str = "42:LOCAL", *, refuse_no_op_edits: bool = False
+    token: str = "42:LOCAL", *, refuse_no_op_edits: bool = True
 ) -> tuple[Bot, LocalBotSession]:
     from src.bot.bot_factory import create_bot
 

@@ -35,7 +35,7 @@ def keyboard(*labels: str) -> InlineKeyboardMarkup:
 async def bot(request: pytest.FixtureRequest) -> AsyncIterator[Bot]:
     """A bot whose Bot API refuses no-op edits: in-process, or the HTTP fake."""
     if request.param == "local":
-        local, _ = local_bot(refuse_no_op_edits=True)
+        local, _ = local_bot()  # what the handler tests and the console use
         yield local
         return
     async with FakeTelegram(token=TOKEN) as fake:
@@ -105,7 +105,7 @@ async def test_a_message_sent_before_is_not_compared(bot: Bot) -> None:
 
 
 async def test_the_refusal_can_be_switched_off() -> None:
-    local, _ = local_bot()  # the handler tests' default until every screen compares first
+    local, _ = local_bot(refuse_no_op_edits=False)
     sent = await local.send_message(CHAT, "same")
     await local.edit_message_text("same", chat_id=CHAT, message_id=sent.message_id)
     async with FakeTelegram(token=TOKEN, refuse_no_op_edits=False) as fake:
