@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -31,10 +32,13 @@ TOKEN_REFUSED = (
 )
 
 
-def mark_ready() -> None:
-    """Startup is done (commands set; polling begins or the webhook is set and listening)."""
+def mark_ready(settings: Settings) -> None:
+    """Startup is done (commands set; polling begins or the webhook is set and listening).
+
+    The file holds the shutdown grace, so `./manage.sh stop` waits as long as this bot may.
+    """
     if path := os.environ.get(READY_FILE_ENV):
-        Path(path).touch()
+        Path(path).write_text(f"shutdown_grace_seconds={settings.shutdown_grace_seconds:g}\n")
 
 
 async def run(settings: Settings) -> None:
@@ -43,6 +47,7 @@ async def run(settings: Settings) -> None:
     from src.bootstrap import build_context, prepare_database
     from src.bot.bot_factory import create_bot
     from src.bot.dispatcher import create_dispatcher, register_commands
+    from src.bot.loop_guard import install_loop_guard
     from src.bot.webhook import create_webhook_app, serve_webhook
 
     log = structlog.get_logger("bot")
@@ -58,13 +63,14 @@ async def run(settings: Settings) -> None:
         assert settings.bot_token is not None  # preflight refused to start without one
         bot = create_bot(settings.bot_token.get_secret_value(), api_base=settings.telegram_api_base)
         dispatcher = create_dispatcher(context)
+        install_loop_guard(context.failures)  # nothing unhandled escapes the log
         dispatcher.startup.register(register_commands)
         if settings.webhook_url:
             app = create_webhook_app(dispatcher, bot, settings)
-            await serve_webhook(app, settings, on_ready=mark_ready)
+            await serve_webhook(app, settings, on_ready=partial(mark_ready, settings))
         else:
             await bot.delete_webhook(drop_pending_updates=False)
-            dispatcher.startup.register(mark_ready)  # the last startup hook
+            dispatcher.startup.register(mark_ready)  # the last startup hook (gets settings)
             log.info("starting long polling")
             await dispatcher.start_polling(bot, handle_signals=True)
     finally:
@@ -96,11 +102,14 @@ def main(argv: list[str]) -> int:
     import structlog
     from aiogram.exceptions import TelegramUnauthorizedError
 
-    from src.logging_config import configure_logging
+    from src.logging_config import configure_logging, secret_values
 
     log = structlog.get_logger("bot")
     configure_logging(
-        level=settings.log_level, fmt=settings.log_format, log_file=settings.log_dir / "bot.log"
+        level=settings.log_level,
+        fmt=settings.log_format,
+        log_file=settings.log_dir / "bot.log",
+        secrets=secret_values(settings),
     )
     try:
         asyncio.run(run(settings))

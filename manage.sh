@@ -47,6 +47,7 @@ Usage: ./manage.sh <command> [args]
   install              create .venv and install requirements (done on demand by every command)
   migrate              apply database migrations (alembic upgrade head)
   test                 ruff (lint + format check), mypy, then pytest on a real PostgreSQL
+  chaos [pytest args]  only the fault tests (kill -9, database down, stop mid-answer; also in test)
   bench [earn]         the earn-path benchmark against a pgbench baseline (see docs/PERFORMANCE.md)
   bench analytics      analytics, user card, leaderboard and rank timings on 1M users / 10M rows
                        (seeds its own database first if it is empty)
@@ -63,6 +64,9 @@ Usage: ./manage.sh <command> [args]
   audit                check the ledger invariants of the configured database
   db start|stop|status|psql
                        the embedded PostgreSQL (used when DATABASE_URL is not set)
+  db backup [FILE]     pg_dump (custom format) of the database to FILE (default backups/)
+  db restore FILE      replace the database with a backup (all or nothing; the bot stopped),
+                       then migrate and audit the ledger
   help                 this text
 
 Settings come from the environment or .env (see .env.example and README.md).
@@ -148,20 +152,36 @@ service_start() {
   fi
 }
 
+# On SIGTERM the bot lets in-flight updates finish for up to its shutdown grace (the LLM
+# timeout plus a margin: an AI answer being generated always goes out). It writes that grace
+# into its ready file; stop waits that long plus 10 s before it kills. A bot still starting
+# up has no ready file yet: the grace of the default settings (60 s + 15 s) is assumed.
+DEFAULT_SHUTDOWN_GRACE=75
+
+stop_wait_seconds() {
+  local grace
+  grace="$(sed -n 's/^shutdown_grace_seconds=//p' "$RUN_DIR/$1.ready" 2>/dev/null | head -n 1)"
+  grace="${grace%%.*}"
+  [[ "$grace" =~ ^[0-9]+$ ]] || grace=$DEFAULT_SHUTDOWN_GRACE
+  echo $((grace + 1 + 10))  # +1: a fractional grace rounded up
+}
+
 service_stop() {
-  local name="$1" pid waited=0
+  local name="$1" pid waited=0 limit
   if ! pid="$(service_pid "$name")"; then
     echo "$name: not running"
     return 0
   fi
+  limit="$(stop_wait_seconds "$name")"
   kill -TERM "$pid" 2>/dev/null || true
-  # The bot lets in-flight updates finish (up to 30 s), the API its requests (20 s).
-  while alive "$pid" && [ "$waited" -lt 400 ]; do
+  # Each service writes its shutdown grace into its ready file (the bot's covers in-flight
+  # updates and the LLM timeout, the API's its in-flight requests).
+  while alive "$pid" && [ "$waited" -lt $((limit * 10)) ]; do
     sleep 0.1
     waited=$((waited + 1))
   done
   if alive "$pid"; then
-    echo "$name: did not stop in 40 s, killing" >&2
+    echo "$name: did not stop in $limit s, killing" >&2
     kill -KILL "$pid" 2>/dev/null || true
   fi
   rm -f "$RUN_DIR/$name.pid" "$RUN_DIR/$name.ready"
@@ -224,7 +244,23 @@ cmd_db() {
         exec psql "${DATABASE_URL/+asyncpg/}" "$@"
       fi
       exec "$PY" -m src.database.embedded psql syntra "$@" ;;
-    *) die "unknown db command '$sub' (start|stop|status|psql)" ;;
+    backup)
+      [ "$#" -le 1 ] || die "usage: ./manage.sh db backup [FILE]"
+      "$PY" -m src.database.backup backup "$@" ;;
+    restore)
+      [ "$#" -eq 1 ] || die "usage: ./manage.sh db restore FILE"
+      [ -f "$1" ] || die "no such backup file: $1"
+      local name
+      for name in "${SERVICES[@]}"; do
+        if service_pid "$name" >/dev/null; then
+          die "the $name is running: stop it first (./manage.sh stop), then restore"
+        fi
+      done
+      # All or nothing; then an older backup is migrated up and the ledger checked.
+      "$PY" -m src.database.backup restore "$1"
+      "$VENV/bin/alembic" upgrade head || die "restored, but the migrations failed"
+      "$PY" -m src.services.ledger_audit || die "restored, but the ledger audit failed (above)" ;;
+    *) die "unknown db command '$sub' (start|stop|status|psql|backup|restore)" ;;
   esac
 }
 
@@ -236,6 +272,7 @@ main() {
     install) ensure_venv; echo "Environment ready: $VENV" ;;
     migrate) ensure_venv; "$VENV/bin/alembic" upgrade head && echo "Database is at the latest migration." ;;
     test) cmd_test "$@" ;;
+    chaos) ensure_venv; "$PY" -m pytest -m chaos "$@" ;;
     bench)
       ensure_venv
       case "${1:-earn}" in

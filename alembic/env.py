@@ -23,7 +23,7 @@ def _url() -> str:
     configured = context.config.attributes.get("url")
     if configured:
         return str(configured)
-    return resolve_database_url(get_settings())
+    return resolve_database_url(get_settings(), owner=True)
 
 
 # Bot workers apply migrations on start; the lock makes concurrent starts take turns (the

@@ -45,7 +45,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 from tqdm import tqdm
 
 from bench.bench_db import BENCH_URL_ENV, BenchDatabase, resolve_database
-from config.points_config import PointsRules, RequestAction, load_points_rules
+from config.points_config import PointsRules, RequestAction, TransactionType, load_points_rules
 from config.settings import get_settings
 
 ANALYTICS_DATABASE = "syntra_bench_analytics"
@@ -58,9 +58,9 @@ REQUEST_PREFIX = {
 }
 # Share of the "activity slots" (everything but daily logins, referrals, subscriptions).
 SLOT_MIX = (
-    ("admin_grant", 0.00025),
-    ("admin_deduct", 0.0001),
-    ("spend", 0.015),
+    (TransactionType.ADMIN_GRANT.value, 0.00025),
+    (TransactionType.ADMIN_DEDUCT.value, 0.0001),
+    (TransactionType.SPEND.value, 0.015),
     (RequestAction.VISION.value, 0.085),
     (RequestAction.CHART.value, 0.135),
     (RequestAction.TEXT.value, 1.0),  # the rest
@@ -196,7 +196,7 @@ class Seeder:
             "events: subscriptions and referrals",
             f"""
             CREATE TEMP TABLE se AS
-            SELECT id AS user_id, sub_ts AS ts, 'earn_subscription'::text AS type,
+            SELECT id AS user_id, sub_ts AS ts, {_q(TransactionType.SUBSCRIPTION)}::text AS type,
                    ({_case("tier", {t.value: v for t, v in sub_mult.items()})} * months)::bigint
                        AS amount,
                    'subscription:pay_' || id AS key,
@@ -204,12 +204,12 @@ class Seeder:
                        AS meta
             FROM su WHERE tier <> 'FREE'
             UNION ALL
-            SELECT referrer_id, created_at + interval '1 second', 'earn_referral_signup',
+            SELECT referrer_id, created_at + interval '1 second', {_q(TransactionType.REFERRAL_SIGNUP)},
                    {p.rules.referral_signup_points}, 'ref_signup:' || id,
                    jsonb_build_object('referred_id', id)
             FROM su WHERE referrer_id IS NOT NULL
             UNION ALL
-            SELECT referrer_id, sub_ts + interval '1 second', 'earn_referral_purchase',
+            SELECT referrer_id, sub_ts + interval '1 second', {_q(TransactionType.REFERRAL_PURCHASE)},
                    {p.rules.referral_purchase_points}, 'ref_purchase:' || id,
                    jsonb_build_object('referred_id', id, 'payment_id', 'pay_' || id)
             FROM su WHERE referrer_id IS NOT NULL AND tier <> 'FREE'
@@ -295,7 +295,10 @@ class Seeder:
         prices = ", ".join(str(v) for v in SPEND_PRICES)
         prefix = _case(
             "type",
-            {**{a.value: _q(f"{REQUEST_PREFIX[a]}:") for a in RequestAction}, "spend": "'spend:'"},
+            {
+                **{a.value: _q(f"{REQUEST_PREFIX[a]}:") for a in RequestAction},
+                TransactionType.SPEND.value: _q(f"{TransactionType.SPEND.value}:"),
+            },
             "type || ':seed-'",
         )
         return f"""
@@ -308,7 +311,7 @@ class Seeder:
             FROM ud d JOIN su u ON u.id = d.user_id
             WHERE d.user_id BETWEEN {lo} AND {hi}
         ), raw AS (
-            SELECT user_id, day, 'earn_daily_login'::text AS type, streak,
+            SELECT user_id, day, {_q(TransactionType.DAILY_LOGIN)}::text AS type, streak,
                    CASE WHEN day = created_day THEN created_at + interval '1 second'
                         ELSE lo + random() * (hi - lo) * 0.5 END AS ts,
                    random() AS tb, random() AS x2,
@@ -324,14 +327,14 @@ class Seeder:
             FROM se WHERE user_id BETWEEN {lo} AND {hi}
         ), t1 AS (
             SELECT raw.*, raw.type IN ({req_types}) AS is_req,
-                   raw.type IN ('spend', 'admin_deduct') AS is_debit,
+                   raw.type IN ({_q(TransactionType.SPEND)}, {_q(TransactionType.ADMIN_DEDUCT)}) AS is_debit,
                    CASE WHEN u.tier <> 'FREE' AND raw.ts >= u.sub_ts
                              AND raw.ts < u.sub_ts + u.months * interval '30 days'
                         THEN {tier_mult} ELSE 1.0 END AS tm,
                    {base} AS base,
-                   (CASE WHEN raw.type = 'earn_daily_login'
+                   (CASE WHEN raw.type = {_q(TransactionType.DAILY_LOGIN)}
                              THEN {r.daily_login_points} + (CASE raw.streak {bonus} ELSE 0 END)
-                         WHEN raw.type = 'admin_grant' THEN 100 * (1 + floor(raw.x2 * 50)::int)
+                         WHEN raw.type = {_q(TransactionType.ADMIN_GRANT)} THEN 100 * (1 + floor(raw.x2 * 50)::int)
                          ELSE raw.ev_amount END)::bigint AS fixed_credit
             FROM raw JOIN su u ON u.id = raw.user_id
         ), t2 AS (
@@ -365,21 +368,21 @@ class Seeder:
                         ELSE coalesce(fixed_credit, 0) END AS credit,
                    sum(is_debit::int) OVER (PARTITION BY user_id ORDER BY ts, tb
                                             ROWS UNBOUNDED PRECEDING) - is_debit::int AS seg,
-                   CASE type WHEN 'spend' THEN (ARRAY[{prices}])[1 + floor(x2 * 4)::int]
-                             WHEN 'admin_deduct' THEN 50 * (1 + floor(x2 * 40)::int) END AS want
+                   CASE type WHEN {_q(TransactionType.SPEND)} THEN (ARRAY[{prices}])[1 + floor(x2 * 4)::int]
+                             WHEN {_q(TransactionType.ADMIN_DEDUCT)} THEN 50 * (1 + floor(x2 * 40)::int) END AS want
             FROM t6
         ), t8 AS (
             SELECT t7.*, sum(credit) OVER (PARTITION BY user_id, seg) AS budget FROM t7
         ), t9 AS (
             SELECT t8.*,
                    CASE WHEN NOT is_debit THEN credit
-                        WHEN type = 'spend' THEN CASE WHEN want <= budget THEN -want ELSE 0 END
+                        WHEN type = {_q(TransactionType.SPEND)} THEN CASE WHEN want <= budget THEN -want ELSE 0 END
                         WHEN budget > 0 THEN -least(want, budget)
                         ELSE 0 END AS amount,
                    CASE WHEN limited THEN 'rate_limited'
                         WHEN is_req AND paid = 0 THEN 'capped'
                         WHEN is_req AND paid < full_pts THEN 'partially_capped'
-                        WHEN is_debit AND (CASE WHEN type = 'spend' THEN want > budget
+                        WHEN is_debit AND (CASE WHEN type = {_q(TransactionType.SPEND)} THEN want > budget
                                                 ELSE budget <= 0 END) THEN 'insufficient_funds'
                         END AS outcome
             FROM t8
@@ -391,11 +394,11 @@ class Seeder:
             FROM t9
         )
         SELECT user_id, ts, tb, type, amount, after - amount, after,
-               CASE WHEN type = 'earn_daily_login'
+               CASE WHEN type = {_q(TransactionType.DAILY_LOGIN)}
                         THEN 'daily:' || user_id || ':' || to_char(day, 'YYYY-MM-DD')
                     WHEN ev_key IS NOT NULL THEN ev_key
                     ELSE {prefix} || user_id || ':' || n END,
-               CASE WHEN type = 'earn_daily_login'
+               CASE WHEN type = {_q(TransactionType.DAILY_LOGIN)}
                         THEN jsonb_build_object('streak', streak,
                                                 'bonus', fixed_credit - {r.daily_login_points},
                                                 'date', day)
@@ -403,8 +406,8 @@ class Seeder:
                     WHEN is_req THEN CASE WHEN outcome IS NULL THEN '{{}}'::jsonb
                                           ELSE jsonb_build_object('outcome', outcome) END
                     ELSE jsonb_strip_nulls(jsonb_build_object(
-                        'admin_id', CASE WHEN type LIKE 'admin%' THEN 1 END,
-                        'description', CASE WHEN type = 'spend' THEN 'bonus request'
+                        'admin_id', CASE WHEN type IN ({_q(TransactionType.ADMIN_GRANT)}, {_q(TransactionType.ADMIN_DEDUCT)}) THEN 1 END,
+                        'description', CASE WHEN type = {_q(TransactionType.SPEND)} THEN 'bonus request'
                                             ELSE 'seeded' END,
                         'outcome', outcome,
                         'requested', CASE WHEN outcome IS NOT NULL THEN -want END))

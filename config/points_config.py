@@ -66,6 +66,10 @@ class LevelRule(_Frozen):
     description: str = ""
     color: str = "#888888"
 
+    def name(self, language: str) -> str:
+        """The level's name in `language` (Russian for "ru", English otherwise)."""
+        return self.name_ru if language == "ru" else self.name_en
+
 
 class PointsRules(_Frozen):
     requests: dict[RequestAction, RequestRule]
@@ -100,6 +104,10 @@ class PointsRules(_Frozen):
             raise ValueError("subscription_points_per_month: points must be > 0")
         if any(day < 1 or bonus < 0 for day, bonus in self.streak_bonuses.items()):
             raise ValueError("streak_bonuses: days must be >= 1 and bonuses >= 0")
+        return self
+
+    @model_validator(mode="after")
+    def _check_levels(self) -> PointsRules:
         if not self.levels:
             raise ValueError("levels: at least one level is required")
         for index, level in enumerate(self.levels, start=1):

@@ -16,6 +16,9 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# On SIGTERM, updates in flight get the LLM's own timeout plus this long to send their answer
+# and write their award (every database wait on that path is bounded well below it).
+SHUTDOWN_MARGIN_SECONDS = 15.0
 
 
 class LogFormat(StrEnum):
@@ -168,6 +171,11 @@ class Settings(BaseSettings):
         if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
             raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
         return level
+
+    @property
+    def shutdown_grace_seconds(self) -> float:
+        """How long a stopping bot waits for updates in flight: an AI answer always fits."""
+        return self.llm_timeout_seconds + SHUTDOWN_MARGIN_SECONDS
 
 
 def load_settings(**overrides: object) -> Settings:

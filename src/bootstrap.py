@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from config.points_config import PointsRules, load_points_rules
 from config.settings import PROJECT_ROOT, Settings
-from src.database.engine import create_engine, create_session_factory, resolve_database_url
+from src.database.engine import create_engine, create_session_factory, resolve_database_urls
 from src.services.admin_service import AdminService
 from src.services.analytics_service import AnalyticsService
 from src.services.failures import FailureCounter
@@ -42,6 +42,7 @@ class AppContext:
     settings: Settings
     rules: PointsRules
     database_url: str
+    migration_url: str  # the schema owner's: on the embedded server, not the app's role
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     points: PointsService
@@ -73,9 +74,11 @@ def build_context(
     """
     rules = load_points_rules(settings.points_config_file)
     if engine is not None:
-        url = engine.url.render_as_string(hide_password=False)
-    else:
-        url = database_url or resolve_database_url(settings)
+        url = migration_url = engine.url.render_as_string(hide_password=False)
+    elif database_url:
+        url = migration_url = database_url
+    else:  # the embedded server: the services as its application role, migrations as owner
+        url, migration_url = resolve_database_urls(settings)
     own_engine = engine is None
     engine = engine or create_engine(url, pool_size=settings.db_pool_size)
     sessions = create_session_factory(engine)
@@ -92,6 +95,7 @@ def build_context(
         settings=settings,
         rules=rules,
         database_url=url,
+        migration_url=migration_url,
         engine=engine,
         sessions=sessions,
         points=points,
@@ -120,5 +124,5 @@ def migrate(database_url: str) -> None:
 
 async def prepare_database(context: AppContext) -> None:
     """Apply migrations and make points_levels mirror the rules in force."""
-    await asyncio.to_thread(migrate, context.database_url)
+    await asyncio.to_thread(migrate, context.migration_url)
     await context.points.sync_levels()

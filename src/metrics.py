@@ -10,7 +10,7 @@ never user ids or raw paths, so the number of series stays bounded.
 
 from __future__ import annotations
 
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -19,6 +19,9 @@ from prometheus_client import (
     generate_latest,
     start_http_server,
 )
+
+if TYPE_CHECKING:
+    from src.services.points_types import PointsOutcome
 
 # Buckets in seconds, from a cached read (~1 ms) to a slow LLM answer.
 _FAST: Final = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
@@ -79,12 +82,15 @@ LLM_ERRORS: Final = Counter(
 )
 
 
-def record_points(*, transaction_type: str, outcome: str, amount: int, duplicate: bool) -> None:
-    """Called once per ledger call from PointsService's single logging point."""
-    POINTS_OPERATIONS.labels(transaction_type, "duplicate" if duplicate else outcome).inc()
-    if amount and not duplicate:
-        direction = "credit" if amount > 0 else "debit"
-        POINTS_MOVED.labels(transaction_type, direction).inc(abs(amount))
+def record_points(outcome: PointsOutcome) -> None:
+    """Called once per ledger call from PointsService's single logging point (`_finish`)."""
+    kind = outcome.transaction_type
+    POINTS_OPERATIONS.labels(
+        kind, "duplicate" if outcome.duplicate else outcome.outcome.value
+    ).inc()
+    if outcome.amount and not outcome.duplicate:
+        direction = "credit" if outcome.amount > 0 else "debit"
+        POINTS_MOVED.labels(kind, direction).inc(abs(outcome.amount))
 
 
 def exposition() -> tuple[bytes, str]:

@@ -16,7 +16,13 @@ from src.bot.local_session import local_bot
 from src.database.engine import create_engine, create_session_factory
 from src.services.points_service import PointsService
 from tests.support.clock import FakeClock
-from tests.support.database import TRUNCATE, drop_test_database, reset_schema, test_database_url
+from tests.support.database import (
+    TRUNCATE,
+    drop_test_database,
+    reset_schema,
+    test_database_url,
+    test_database_urls,
+)
 from tests.support.fake_openai import FakeOpenAI
 from tests.support.telegram import BotHarness
 
@@ -30,8 +36,22 @@ def database_url() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(database_url, pool_size=20)
+def app_database_url(database_url: str) -> str:
+    """What the services connect with: on the embedded server, the application role."""
+    return test_database_urls()[0]
+
+
+@pytest.fixture(scope="session")
+async def engine(app_database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(app_database_url, pool_size=20)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+async def owner_engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    """The schema owner's connection, for what the application may not do (TRUNCATE)."""
+    engine = create_engine(database_url, pool_size=2)
     yield engine
     await engine.dispose()
 
@@ -42,8 +62,8 @@ def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 
 
 @pytest.fixture
-async def clean_db(engine: AsyncEngine) -> AsyncIterator[None]:
-    async with engine.begin() as conn:
+async def clean_db(owner_engine: AsyncEngine) -> AsyncIterator[None]:
+    async with owner_engine.begin() as conn:
         await conn.execute(TRUNCATE)
     yield
 

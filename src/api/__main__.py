@@ -45,9 +45,12 @@ def preflight() -> Settings | None:
     return settings
 
 
+GRACEFUL_SHUTDOWN_SECONDS = 20  # requests in flight may finish; ./manage.sh stop waits + 10 s
+
+
 def mark_ready() -> None:
     if path := os.environ.get(READY_FILE_ENV):
-        Path(path).touch()
+        Path(path).write_text(f"shutdown_grace_seconds={GRACEFUL_SHUTDOWN_SECONDS}\n")
 
 
 async def serve(settings: Settings, extend: Callable[[FastAPI], None] | None = None) -> None:
@@ -84,7 +87,7 @@ async def serve(settings: Settings, extend: Callable[[FastAPI], None] | None = N
             log_config=None,  # uvicorn's loggers go through ours (JSON to api.log)
             access_log=False,  # requests are counted and timed in /metrics instead
             server_header=False,
-            timeout_graceful_shutdown=20,
+            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
         )
         server = ReadyServer(config)
         # uvicorn stops gracefully on SIGTERM/SIGINT, then raises the signal again for the

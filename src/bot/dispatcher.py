@@ -26,7 +26,6 @@ ADMIN_MENU_COMMANDS = (
     "points_deduct",
     "points_user",
 )
-SHUTDOWN_GRACE_SECONDS = 30.0
 
 
 def create_dispatcher(context: AppContext) -> Dispatcher:
@@ -98,10 +97,10 @@ async def register_admin_commands(bot: Bot, admin_ids: frozenset[int]) -> None:
             log.warning("admin commands not set", admin_id=admin_id, reason=str(exc))
 
 
-async def _drain_in_flight(inflight: InFlightTracker) -> None:
-    """On shutdown, let updates being handled finish (their awards included); the entry point
-    closes the context (LLM client, database) after this."""
+async def _drain_in_flight(inflight: InFlightTracker, settings: Settings) -> None:
+    """On shutdown, let updates being handled finish (their awards included), up to the grace
+    that covers an AI answer; the entry point closes the context (LLM client, database) after."""
     if inflight.running:
         log.info("waiting for in-flight updates", running=inflight.running)
-        if not await inflight.wait_idle(SHUTDOWN_GRACE_SECONDS):
+        if not await inflight.wait_idle(settings.shutdown_grace_seconds):
             log.warning("shutdown grace period over", still_running=inflight.running)

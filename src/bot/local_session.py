@@ -2,18 +2,22 @@
 
 The console (`./manage.sh console`) and the handler tests use it instead of Telegram: every
 request is recorded, and sendMessage / editMessageText / sendPhoto / getMe / ... return objects
-shaped like Telegram's answers (message ids count up, edits keep their message id).
+shaped like Telegram's answers (message ids count up, edits keep their message id). It
+remembers the text and keyboard of every message it sent or edited and, like Telegram, refuses
+an edit that changes nothing with 400 "message is not modified" (src/bot/telegram_rules.py).
 """
 
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, cast
 
 from aiogram import Bot
+from aiogram.client.default import Default
 from aiogram.client.session.base import BaseSession
 from aiogram.methods import (
     EditMessageReplyMarkup,
@@ -25,6 +29,8 @@ from aiogram.methods import (
 )
 from aiogram.methods.base import TelegramType
 from aiogram.types import BufferedInputFile, Chat, FSInputFile, Message, PhotoSize, User
+
+from src.bot.telegram_rules import MessageStore, message_content
 
 BOT_USER = User(id=1_000_000_001, is_bot=True, first_name="Syntra", username="syntra_bot")
 
@@ -39,15 +45,20 @@ class SentPhoto:
 
 @dataclass
 class LocalBotSession(BaseSession):
-    """Records requests in `requests`; photos' bytes in `photos`."""
+    """Records requests in `requests`; photos' bytes in `photos`.
+
+    `refuse_no_op_edits=False` accepts edits that change nothing (Telegram does not).
+    """
 
     requests: list[TelegramMethod[Any]] = field(default_factory=list)
     photos: list[SentPhoto] = field(default_factory=list)
     bot_user: User = BOT_USER
+    refuse_no_op_edits: bool = True
 
     def __post_init__(self) -> None:
         super().__init__()
         self._message_ids = itertools.count(1)
+        self.messages = MessageStore(refuse_no_op_edits=self.refuse_no_op_edits)
 
     async def close(self) -> None:
         return None
@@ -56,7 +67,51 @@ class LocalBotSession(BaseSession):
         self, bot: Bot, method: TelegramMethod[TelegramType], timeout: int | None = None
     ) -> TelegramType:
         self.requests.append(method)
-        return cast(TelegramType, self._answer(method))
+        if (refusal := self._refusal(bot, method)) is not None:
+            # The very exception aiogram raises for Telegram's answer (TelegramBadRequest).
+            body = json.dumps({"ok": False, "error_code": 400, "description": refusal})
+            self.check_response(bot, method, 400, body)
+        answer = self._answer(method)
+        self._remember(bot, method, answer)
+        return cast(TelegramType, answer)
+
+    @staticmethod
+    def _text(bot: Bot, method: Any, text: str | None) -> Any:
+        if text is None:
+            return None
+        parse_mode = method.parse_mode
+        if isinstance(parse_mode, Default):
+            parse_mode = bot.default[parse_mode.name]
+        entities = getattr(method, "entities", None) or getattr(method, "caption_entities", None)
+        return message_content(text, parse_mode, entities)
+
+    def _refusal(self, bot: Bot, method: TelegramMethod[Any]) -> str | None:
+        if isinstance(method, EditMessageText) and method.message_id is not None:
+            content = self._text(bot, method, method.text)
+            return self.messages.refusal(
+                int(method.chat_id or 0), method.message_id, content, method.reply_markup
+            )
+        if isinstance(method, EditMessageReplyMarkup) and method.message_id is not None:
+            return self.messages.refusal(
+                int(method.chat_id or 0), method.message_id, None, method.reply_markup
+            )
+        return None
+
+    def _remember(self, bot: Bot, method: TelegramMethod[Any], answer: Any) -> None:
+        if not isinstance(answer, Message):
+            return
+        chat_id, message_id = answer.chat.id, answer.message_id
+        if isinstance(method, SendMessage):
+            content = self._text(bot, method, method.text)
+            self.messages.remember(chat_id, message_id, content, method.reply_markup)
+        elif isinstance(method, SendPhoto):
+            content = self._text(bot, method, method.caption)
+            self.messages.remember(chat_id, message_id, content, method.reply_markup)
+        elif isinstance(method, EditMessageText):
+            content = self._text(bot, method, method.text)
+            self.messages.edited(chat_id, message_id, content, method.reply_markup)
+        elif isinstance(method, EditMessageReplyMarkup):
+            self.messages.edited(chat_id, message_id, None, method.reply_markup)
 
     async def stream_content(
         self,
@@ -119,8 +174,10 @@ class LocalBotSession(BaseSession):
         return taken
 
 
-def local_bot(token: str = "42:LOCAL") -> tuple[Bot, LocalBotSession]:
+def local_bot(
+    token: str = "42:LOCAL", *, refuse_no_op_edits: bool = True
+) -> tuple[Bot, LocalBotSession]:
     from src.bot.bot_factory import create_bot
 
-    session = LocalBotSession()
+    session = LocalBotSession(refuse_no_op_edits=refuse_no_op_edits)
     return create_bot(token, session=session), session

@@ -1,5 +1,6 @@
-"""The one way a button shows its screen: answer the press, then put the screen in the message
-the button belongs to.
+"""How a button press is answered, in three words: `show_screen`, `send_screen`, `alert`.
+
+`show_screen` answers the press, then puts the screen in the message the button belongs to:
 
 - The press is answered first, so the client's spinner stops at once (with `notice`, a short
   toast); alerts that refuse a press are answered by the handler itself, with `show_alert`.
@@ -7,6 +8,9 @@ the button belongs to.
   nothing (400 "message is not modified"). The comparison is on what was rendered, text and
   buttons; should Telegram still find nothing changed, that answer is logged, not an error.
 - A message too old to edit (Telegram sends no content for it) gets the screen as a new message.
+
+`send_screen` answers the press and sends the screen as a new message (the pressed one stays,
+e.g. a user card opened from a result); `alert` refuses a press with a pop-up.
 """
 
 from __future__ import annotations
@@ -55,3 +59,16 @@ def already_shown(message: Message, text: str, markup: InlineKeyboardMarkup | No
     if message.reply_markup != markup:
         return False
     return text in (message.html_text, message.text)
+
+
+async def send_screen(
+    query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None = None
+) -> None:
+    await query.answer()
+    if query.message is not None:  # None only for inline-mode messages, which the bot never sends
+        await query.message.answer(text, reply_markup=markup)
+
+
+async def alert(query: CallbackQuery, text: str) -> None:
+    """Refuse or explain a press with a pop-up the user must dismiss."""
+    await query.answer(text, show_alert=True)

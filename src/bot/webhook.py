@@ -1,25 +1,99 @@
 """Webhook mode: an aiohttp server that receives updates from Telegram (or a local Bot API).
 
 Telegram signs every webhook call with the `secret_token` given to setWebhook; requests without
-it, or with another, are refused with 401 before any handler runs.
+it, or with another (whatever its bytes), are refused with 401 before any handler runs. A body
+that is not JSON, or not an Update, is refused with 400 and logged; an accepted update is
+handled in the background (Telegram gets its 200 at once), and whatever that raises is logged
+and counted, never left to the event loop.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hmac
+import json
 import signal
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
+from typing import Any
 from urllib.parse import urlsplit
 
 import structlog
 from aiogram import Bot, Dispatcher
+from aiogram.methods import TelegramMethod
+from aiogram.types import Update
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
 from aiohttp import web
+from pydantic import ValidationError
 
 from config.settings import Settings
+from src.services.failures import FailureCounter
 
 log = structlog.get_logger(__name__)
+
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+
+
+class WebhookRefusal(Exception):
+    """The request is not an update we can take; the message is the answer's description."""
+
+
+def parse_update(body: bytes, bot: Bot) -> Update:
+    """The Update in `body`, or WebhookRefusal saying what is wrong with it."""
+    try:
+        data: Any = json.loads(body)
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+        raise WebhookRefusal("Bad Request: the body is not JSON") from None
+    if not isinstance(data, dict):
+        raise WebhookRefusal("Bad Request: the body is not a JSON object")
+    try:
+        return Update.model_validate(data, context={"bot": bot})
+    except (ValidationError, ValueError, RecursionError):
+        raise WebhookRefusal("Bad Request: the body is not a Telegram Update") from None
+
+
+class GuardedRequestHandler(SimpleRequestHandler):
+    """aiogram's handler with every way a request can fail answered, logged and counted."""
+
+    def __init__(
+        self, dispatcher: Dispatcher, bot: Bot, secret_token: str, failures: FailureCounter
+    ) -> None:
+        super().__init__(dispatcher=dispatcher, bot=bot, secret_token=secret_token)
+        self._secret = secret_token.encode()
+        self._failures = failures
+
+    def verify_secret(self, telegram_secret_token: str, bot: Bot) -> bool:
+        # Bytes, not str: compare_digest raises on non-ASCII str (a 500 before this), and
+        # surrogateescape gives back exactly the bytes the client sent.
+        given = telegram_secret_token.encode(errors="surrogateescape")  # UTF-8
+        return hmac.compare_digest(given, self._secret)
+
+    async def handle(self, request: web.Request) -> web.Response:
+        if not self.verify_secret(request.headers.get(SECRET_HEADER, ""), self.bot):
+            self._failures.inc("webhook_unauthorized")
+            return web.Response(body="Unauthorized", status=401)
+        try:
+            update = parse_update(await request.read(), self.bot)
+        except WebhookRefusal as refusal:
+            total = self._failures.inc("webhook_rejected")
+            log.warning(
+                "webhook request refused", status=400, reason=str(refusal), failures_total=total
+            )
+            return web.json_response({"ok": False, "description": str(refusal)}, status=400)
+        task = asyncio.create_task(self._feed(update))
+        self._background_feed_update_tasks.add(task)
+        task.add_done_callback(self._background_feed_update_tasks.discard)
+        return web.json_response({})
+
+    async def _feed(self, update: Update) -> None:
+        """Handle one update; the error router answers handler failures, this catches the rest."""
+        try:
+            result = await self.dispatcher.feed_update(self.bot, update, **self.data)
+            if isinstance(result, TelegramMethod):
+                await self.dispatcher.silent_call_request(bot=self.bot, result=result)
+        except Exception:
+            total = self._failures.inc("webhook_update")
+            log.exception("webhook update failed", update_id=update.update_id, failures_total=total)
 
 
 def webhook_path(url: str) -> str:
@@ -49,7 +123,8 @@ def create_webhook_app(dispatcher: Dispatcher, bot: Bot, settings: Settings) -> 
     setup_application(app, dispatcher, bot=bot)
     # Registered after: its on_shutdown closes the bot's session, which must come after the
     # drain above, or in-flight handlers would answer through a reopened, never-closed session.
-    SimpleRequestHandler(dispatcher=dispatcher, bot=bot, secret_token=secret).register(
+    failures = dispatcher.get("failures") or FailureCounter()
+    GuardedRequestHandler(dispatcher, bot, secret, failures).register(
         app, path=webhook_path(settings.webhook_url)
     )
     return app

@@ -27,12 +27,23 @@ def normalise_url(url: str) -> str:
     raise ValueError(f"not a PostgreSQL URL: {url.rsplit('@', maxsplit=1)[-1]}")
 
 
-def resolve_database_url(settings: Settings, *, database: str = APP_DATABASE) -> str:
+def resolve_database_urls(settings: Settings, *, database: str = APP_DATABASE) -> tuple[str, str]:
+    """(the services' URL, the migrations' URL): DATABASE_URL for both; on the embedded server
+    its application role, and the role that owns the schema."""
     if settings.database_url:
-        return normalise_url(settings.database_url)
-    from src.database.embedded import embedded_url
+        url = normalise_url(settings.database_url)
+        return url, url
+    from src.database.embedded import embedded_urls
 
-    return embedded_url(database, settings.data_dir)
+    urls = embedded_urls(database, settings.data_dir)
+    return urls.app, urls.owner
+
+
+def resolve_database_url(
+    settings: Settings, *, database: str = APP_DATABASE, owner: bool = False
+) -> str:
+    app, owner_url = resolve_database_urls(settings, database=database)
+    return owner_url if owner else app
 
 
 def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:

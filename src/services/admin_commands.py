@@ -10,11 +10,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Final
 
 from config.points_config import PointsRules
+from src.services.points_math import MAX_TELEGRAM_ID
 
-MAX_TELEGRAM_ID: Final = 2**63 - 1
 # ASCII digits only: `\d` alone also matches other scripts' digits ("١٠", "１０"), which int()
 # reads as numbers, so "1٠٠" would silently mean 100.
 _NUMERIC_ID = re.compile(r"\d{1,19}", re.ASCII)

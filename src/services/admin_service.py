@@ -28,7 +28,6 @@ from config.points_config import PointsRules
 from src.database import admin_queries, user_queries
 from src.database.admin_queries import ActionRow
 from src.services.admin_commands import (
-    MAX_TELEGRAM_ID,
     AdminErrorCode,
     AdminInputError,
     AdminOp,
@@ -45,7 +44,8 @@ from src.services.admin_types import (
     PendingAction,
     UserCard,
 )
-from src.services.points_service import PointsService, effective_tier
+from src.services.points_math import MAX_TELEGRAM_ID, effective_tier
+from src.services.points_service import PointsService
 from src.services.points_types import Outcome, PointsOutcome, UnknownUserError
 from src.services.user_types import UserProfile
 

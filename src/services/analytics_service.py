@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 
 from config.points_config import PointsRules
 from src.database import analytics_queries as q
-from src.services.points_service import load_top
+from src.services.points_reads import load_top
 from src.services.points_types import InvalidInputError, LeaderboardEntry
 
 Clock = Callable[[], datetime]

@@ -15,8 +15,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from config.points_config import PointsRules, RequestAction
 
-_REQUEST_TYPES = "('earn_text_request', 'earn_vision_request', 'earn_chart_request')"
-
 CHECKS: dict[str, str] = {
     # 1. balance == sum(amount) == lifetime_earned - lifetime_spent; credits/debits add up.
     "balance_matches_ledger": """
@@ -66,26 +64,25 @@ CHECKS: dict[str, str] = {
         LIMIT 20
     """,
     # The daily cap on request earnings, per user per local day.
-    "daily_cap_respected": f"""
+    "daily_cap_respected": """
         SELECT user_id, (created_at AT TIME ZONE :tz)::date AS day, sum(amount) AS earned
         FROM points_transactions
-        WHERE transaction_type IN {_REQUEST_TYPES} AND amount > 0
+        WHERE transaction_type = ANY(CAST(:types AS text[])) AND amount > 0
         GROUP BY 1, 2 HAVING sum(amount) > :cap
         LIMIT 20
     """,
     # No two paid earns of one action closer than its minimum interval.
-    "intervals_respected": f"""
-        SELECT user_id, transaction_type, gap FROM (
+    "intervals_respected": """
+        SELECT s.user_id, s.transaction_type, s.gap FROM (
             SELECT user_id, transaction_type,
                    created_at - lag(created_at) OVER (
                        PARTITION BY user_id, transaction_type ORDER BY id) AS gap
             FROM points_transactions
-            WHERE transaction_type IN {_REQUEST_TYPES} AND amount > 0
+            WHERE transaction_type = ANY(CAST(:types AS text[])) AND amount > 0
         ) s
-        WHERE gap < CASE transaction_type
-            WHEN 'earn_text_request' THEN CAST(:text_interval AS interval)
-            WHEN 'earn_vision_request' THEN CAST(:vision_interval AS interval)
-            ELSE CAST(:chart_interval AS interval) END
+        JOIN unnest(CAST(:types AS text[]), CAST(:intervals AS interval[])) AS r(type, min_gap)
+          ON r.type = s.transaction_type
+        WHERE s.gap < r.min_gap
         LIMIT 20
     """,
 }
@@ -109,17 +106,18 @@ class AuditReport:
 
 
 async def audit_ledger(engine: AsyncEngine, rules: PointsRules, timezone: str) -> AuditReport:
-    def interval(action: RequestAction) -> timedelta:
-        return timedelta(seconds=rules.requests[action].min_interval_seconds)
-
+    types = [action.value for action in RequestAction]
+    intervals = [
+        timedelta(seconds=rules.requests[action].min_interval_seconds) for action in RequestAction
+    ]
     params: dict[str, dict[str, object]] = {
         "level_matches_lifetime": {"thresholds": [lvl.points_required for lvl in rules.levels]},
-        "daily_cap_respected": {"tz": timezone, "cap": rules.max_daily_points_earning},
-        "intervals_respected": {
-            "text_interval": interval(RequestAction.TEXT),
-            "vision_interval": interval(RequestAction.VISION),
-            "chart_interval": interval(RequestAction.CHART),
+        "daily_cap_respected": {
+            "tz": timezone,
+            "cap": rules.max_daily_points_earning,
+            "types": types,
         },
+        "intervals_respected": {"types": types, "intervals": intervals},
     }
     report = AuditReport()
     async with engine.connect() as conn:

@@ -34,7 +34,7 @@ pytestmark = pytest.mark.slow
 TOKEN = "123456:TEST"
 START_TIMEOUT = 60.0  # imports + migrations on a loaded CI machine
 STEP_TIMEOUT = 30.0
-EXIT_TIMEOUT = 40.0  # the bot's shutdown grace is 30 s
+EXIT_TIMEOUT = 40.0  # the grace: bot_env's LLM timeout (20 s) + the 15 s margin
 
 
 @pytest.fixture
@@ -258,6 +258,11 @@ async def test_webhook_mode_checks_the_secret_token(
             assert resp.status == 401
         async with http.post(hook, json=update, headers={header: "wrong"}) as resp:
             assert resp.status == 401
+        # Bad input gets a clear status, never a 500 (tests/bot/test_webhook_input.py has more).
+        async with http.post(hook, data=b"not json", headers={header: "s3cr3t"}) as resp:
+            assert resp.status == 400
+        async with http.post(hook, json={"update_id": "x"}, headers={header: "s3cr3t"}) as resp:
+            assert resp.status == 400
         await asyncio.sleep(0.3)
         assert not llm.requests and not telegram.calls_to("sendMessage")  # nothing handled
 
@@ -275,7 +280,10 @@ async def test_webhook_mode_checks_the_secret_token(
     events = [r["event"] for r in json_lines(tmp_path / "logs" / "bot.log")]
     assert events.index("webhook server listening") < events.index("webhook set")
     assert "waiting for in-flight updates" in events and "bot stopped" in events
+    assert events.count("webhook request refused") == 2
     assert "Unclosed" not in bot.stderr(), bot.output()
+    assert "never retrieved" not in bot.stderr(), bot.output()
+    assert "unhandled exception in the event loop" not in events
 
 
 async def test_webhook_shutdown_drains_before_closing_the_bot_session() -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -39,6 +40,51 @@ def test_stairway_upgrade_downgrade_upgrade(database_url: str) -> None:
     assert (
         asyncio.run(_scalar(database_url, "SELECT to_regproc('points_earn_request')")) is not None
     )
+
+
+# What a downgrade must restore exactly: tables and columns, constraints, indexes, functions.
+SCHEMA_SNAPSHOT = """
+SELECT 'column ' || table_name || '.' || column_name || ' ' || data_type
+       || ' null=' || is_nullable || ' default=' || coalesce(column_default, '')
+  FROM information_schema.columns WHERE table_schema = 'public'
+UNION ALL
+SELECT 'constraint ' || conrelid::regclass || ' ' || conname || ' ' || pg_get_constraintdef(oid)
+  FROM pg_constraint WHERE connamespace = 'public'::regnamespace
+UNION ALL
+SELECT 'index ' || indexdef FROM pg_indexes WHERE schemaname = 'public'
+UNION ALL
+SELECT 'function ' || p.oid::regprocedure || ' ' || md5(pg_get_functiondef(p.oid))
+  FROM pg_proc p WHERE p.pronamespace = 'public'::regnamespace
+ORDER BY 1
+"""
+
+
+async def _snapshot(url: str) -> list[str]:
+    engine = create_async_engine(url)
+    async with engine.connect() as conn:
+        rows = (await conn.execute(text(SCHEMA_SNAPSHOT))).scalars().all()
+    await engine.dispose()
+    return list(rows)
+
+
+def test_every_revision_steps_up_down_and_up_again(database_url: str) -> None:
+    """For each revision in order: upgrade to it, downgrade one step, upgrade again. The
+    downgrade must leave exactly the schema the revision found, and the upgrade must apply
+    again on top of it."""
+    cfg = alembic_config(database_url)
+    revisions = list(reversed(list(ScriptDirectory.from_config(cfg).walk_revisions())))
+    command.downgrade(cfg, "base")
+    try:
+        for revision in revisions:
+            before = asyncio.run(_snapshot(database_url))
+            command.upgrade(cfg, revision.revision)
+            after = asyncio.run(_snapshot(database_url))
+            command.downgrade(cfg, revision.down_revision or "base")
+            assert asyncio.run(_snapshot(database_url)) == before, revision.revision
+            command.upgrade(cfg, revision.revision)
+            assert asyncio.run(_snapshot(database_url)) == after, revision.revision
+    finally:
+        command.upgrade(cfg, "head")
 
 
 def test_models_equal_migrations(database_url: str) -> None:

@@ -190,7 +190,7 @@ def _merge_keys(
 
 @pytest.mark.slow
 async def test_concurrent_processes_keep_every_ledger_invariant(
-    database_url: str,
+    app_database_url: str,
     engine: AsyncEngine,
     sessions: async_sessionmaker[AsyncSession],
     clean_db: None,
@@ -203,7 +203,7 @@ async def test_concurrent_processes_keep_every_ledger_invariant(
     configs = [
         WorkerConfig(
             worker_id=w,
-            database_url=database_url,
+            database_url=app_database_url,  # the workers connect as the bot does
             users=users,
             hot_users=hot_users,
             daily_cap=DAILY_CAP,

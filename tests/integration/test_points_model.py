@@ -403,13 +403,14 @@ async def attempt(call: Awaitable[PointsOutcome]) -> PointsOutcome | str:
 @given(scenario=scenarios)
 async def test_random_sequences_match_the_model(
     engine: AsyncEngine,
+    owner_engine: AsyncEngine,
     sessions: async_sessionmaker[AsyncSession],
     make_service: ServiceFactory,
     clock: FakeClock,
     scenario: Scenario,
 ) -> None:
     # Fixtures are shared by all examples: start each one from an empty ledger.
-    async with engine.begin() as conn:
+    async with owner_engine.begin() as conn:
         await conn.execute(TRUNCATE)
     clock.set(scenario.start)
     service = make_service(rules=RULES, timezone=TIMEZONE)

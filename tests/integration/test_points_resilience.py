@@ -13,12 +13,12 @@ from tests.support.factories import create_user
 
 
 async def test_award_after_the_server_dropped_pooled_connections(
-    database_url: str,
+    app_database_url: str,
     clean_db: None,
     sessions: async_sessionmaker[AsyncSession],
     clock: FakeClock,
 ) -> None:
-    engine = create_engine(database_url, pool_size=2)  # its own pool: the others stay healthy
+    engine = create_engine(app_database_url, pool_size=2)  # its own pool: the others stay healthy
     points = PointsService(
         engine=engine,
         session_factory=create_session_factory(engine),

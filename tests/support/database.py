@@ -25,13 +25,21 @@ LEDGER_TABLES = (
 )
 
 
-def test_database_url() -> str:
+def test_database_urls() -> tuple[str, str]:
+    """(the services' URL, the schema owner's URL), as production resolves them: on the
+    embedded server the application role and the owner; TEST_DATABASE_URL for both."""
     given = os.environ.get("TEST_DATABASE_URL")
     if given:
-        return normalise_url(given)
-    from src.database.embedded import embedded_url
+        return normalise_url(given), normalise_url(given)
+    from src.database.embedded import embedded_urls
 
-    return embedded_url(TEST_DATABASE, get_settings().data_dir)
+    urls = embedded_urls(TEST_DATABASE, get_settings().data_dir)
+    return urls.app, urls.owner
+
+
+def test_database_url() -> str:
+    """The owner's URL: migrations, resets, and bot processes given it as DATABASE_URL."""
+    return test_database_urls()[1]
 
 
 def drop_test_database() -> None:
@@ -68,6 +76,8 @@ def reset_schema(url: str) -> None:
         async with engine.begin() as conn:
             await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
             await conn.execute(text("CREATE SCHEMA public"))
+            # What a new database's public schema allows (PostgreSQL 15+): use, not create.
+            await conn.execute(text("GRANT USAGE ON SCHEMA public TO PUBLIC"))
         await engine.dispose()
 
     asyncio.run(drop())

@@ -2,7 +2,7 @@
 
 async with FakeOpenAI() as fake:
     client = LLMClient(base_url=fake.base_url, ...)
-    fake.mode = "slow"        # "ok" | "slow" | "error" | "malformed", switchable any time
+    fake.mode = "slow"        # see Mode below; switchable any time
     fake.reply = "Hi"         # fixed answer text; None answers "Answer: <last user message>"
     fake.expected_key = "sk"  # require "Authorization: Bearer sk" (401 otherwise)
     fake.requests[-1].body    # every request received: JSON body and lower-cased headers
@@ -20,7 +20,10 @@ from aiohttp import web
 
 from tests.support.local_server import LocalHttpServer
 
-Mode = Literal["ok", "slow", "error", "malformed"]
+# ok: an answer; slow: an answer after `delay` s; error: 500; malformed: 200 without choices;
+# rate_limited: 429 as OpenAI sends it; not_json: 200 with an HTML page (a proxy's error page);
+# hang: never answers; disconnect: drops the connection without a response.
+Mode = Literal["ok", "slow", "error", "malformed", "rate_limited", "not_json", "hang", "disconnect"]
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,18 @@ class FakeOpenAI(LocalHttpServer):
             return _error(
                 500, "The server had an error while processing your request.", "server_error", None
             )
+        if self.mode == "rate_limited":
+            return _error(
+                429, "Rate limit reached for requests.", "requests", "rate_limit_exceeded"
+            )
+        if self.mode == "not_json":
+            return web.Response(text="<html><body>502 Bad Gateway</body></html>", status=200)
+        if self.mode == "hang":
+            await asyncio.sleep(3600)  # cancelled when the client hangs up
+        if self.mode == "disconnect":
+            if request.transport is not None:
+                request.transport.abort()
+            raise web.HTTPServiceUnavailable()  # never reaches the client
         if self.mode == "slow":
             await asyncio.sleep(self.delay)
         model = str(body.get("model", "fake-model"))

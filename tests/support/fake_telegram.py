@@ -10,7 +10,9 @@ Requests are POST {base}/bot{token}/{method} with url-encoded, multipart (files)
 fields; answers are {"ok": true, "result": ...} or {"ok": false, "error_code", "description"}
 as Telegram sends them. getUpdates long-polls: it answers at once with the queued updates whose
 update_id >= offset, otherwise waits for one (at most `timeout` seconds, capped by
-`long_poll_cap` so a test never waits long and shutdown is never blocked).
+`long_poll_cap` so a test never waits long and shutdown is never blocked). Like Telegram, an
+edit that changes neither the text nor the keyboard of a message sent through this server is
+refused with 400 "message is not modified" (`refuse_no_op_edits=False` accepts it).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from typing import Any
 
 from aiohttp import BodyPartReader, web
 
+from src.bot.telegram_rules import MessageStore, message_content
 from tests.support.local_server import LocalHttpServer
 
 # Fields Telegram treats as strings even when they look like numbers or JSON.
@@ -58,6 +61,7 @@ class FakeTelegram(LocalHttpServer):
         token: str = "123456:TEST",
         bot_username: str = "syntra_test_bot",
         long_poll_cap: float = 1.0,
+        refuse_no_op_edits: bool = True,
     ) -> None:
         super().__init__()
         self.token = token
@@ -73,6 +77,9 @@ class FakeTelegram(LocalHttpServer):
         self.long_poll_cap = long_poll_cap
         self.calls: list[TelegramCall] = []
         self.webhook: dict[str, Any] | None = None  # the last setWebhook's params
+        self.messages = MessageStore(refuse_no_op_edits=refuse_no_op_edits)
+        # A misconfigured proxy in front of the Bot API: every request redirected to itself.
+        self.redirect_loop = False
         self._updates: list[dict[str, Any]] = []
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1)
@@ -156,6 +163,8 @@ class FakeTelegram(LocalHttpServer):
 
     # ------------------------------------------------------------------ the protocol
     async def _handle(self, request: web.Request) -> web.Response:
+        if self.redirect_loop:
+            raise web.HTTPFound(request.path_qs)
         if request.match_info["token"] != self.token:
             return _error(401, "Unauthorized")
         method = request.match_info["method"]
@@ -231,15 +240,17 @@ class FakeTelegram(LocalHttpServer):
     async def _m_sendmessage(self, params: dict[str, Any]) -> Any:
         if not params.get("text"):
             return _error(400, "Bad Request: message text is empty")
-        return self._message(params, text=params["text"])
+        message = self._message(params, text=params["text"])
+        self._remember(message, params, _content(params, "text", "entities"))
+        return message
 
     async def _m_editmessagetext(self, params: dict[str, Any]) -> Any:
         if not params.get("text"):
             return _error(400, "Bad Request: message text is empty")
-        return self._message(params, message_id=int(params["message_id"]), text=params["text"])
+        return self._edit(params, _content(params, "text", "entities"), text=params["text"])
 
     async def _m_editmessagereplymarkup(self, params: dict[str, Any]) -> Any:
-        return self._message(params, message_id=int(params["message_id"]))
+        return self._edit(params, None)
 
     async def _m_sendphoto(self, params: dict[str, Any]) -> Any:
         photo = [
@@ -248,7 +259,25 @@ class FakeTelegram(LocalHttpServer):
         fields: dict[str, Any] = {"photo": photo}
         if params.get("caption"):
             fields["caption"] = params["caption"]
-        return self._message(params, **fields)
+        message = self._message(params, **fields)
+        self._remember(message, params, _content(params, "caption", "caption_entities"))
+        return message
+
+    def _edit(self, params: dict[str, Any], content: Any, **fields: Any) -> Any:
+        """An edit of a message this server sent is compared with it, as Telegram does."""
+        message_id = int(params["message_id"])
+        chat_id = int(params.get("chat_id") or 0)
+        markup = params.get("reply_markup")
+        refusal = self.messages.refusal(chat_id, message_id, content, markup)
+        if refusal is not None:
+            return _error(400, refusal)
+        self.messages.edited(chat_id, message_id, content, markup)
+        return self._message(params, message_id=message_id, **fields)
+
+    def _remember(self, message: dict[str, Any], params: dict[str, Any], content: Any) -> None:
+        self.messages.remember(
+            message["chat"]["id"], message["message_id"], content, params.get("reply_markup")
+        )
 
     def _message(
         self, params: dict[str, Any], *, message_id: int | None = None, **fields: Any
@@ -309,6 +338,13 @@ def _decode(name: str, value: str) -> Any:
         except ValueError:
             return value
     return value
+
+
+def _content(params: dict[str, Any], text_field: str, entities_field: str) -> Any:
+    text = params.get(text_field)
+    if not isinstance(text, str):
+        return None
+    return message_content(text, params.get("parse_mode"), params.get(entities_field))
 
 
 def _error(status: int, description: str) -> web.Response:

@@ -13,6 +13,7 @@ import signal
 import sys
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
@@ -141,6 +142,38 @@ class BotProcess:
     def output(self) -> str:
         out = self.stdout_path.read_text(encoding="utf-8", errors="replace")
         return f"--- stdout\n{out[-4000:]}\n--- stderr\n{self.stderr()[-8000:]}"
+
+
+@dataclass(frozen=True)
+class Result:
+    code: int
+    out: str
+    err: str
+
+    def __str__(self) -> str:
+        return f"exit {self.code}\n--- stdout\n{self.out}\n--- stderr\n{self.err}"
+
+
+async def manage(*args: str, env: Mapping[str, str], timeout: float = 120.0) -> Result:
+    """Run `./manage.sh args...` to the end (fails the test if it hangs)."""
+    proc = await asyncio.create_subprocess_exec(
+        "bash",
+        str(MANAGE_SH),
+        *args,
+        cwd=PROJECT_ROOT,
+        env=dict(env),
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        out, err = await asyncio.wait_for(proc.communicate(), timeout)
+    except TimeoutError:
+        proc.kill()
+        await proc.wait()
+        raise AssertionError(f"./manage.sh {' '.join(args)} hung") from None
+    assert proc.returncode is not None
+    return Result(proc.returncode, out.decode(), err.decode())
 
 
 async def eventually(

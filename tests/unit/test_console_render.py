@@ -13,7 +13,7 @@ from aiogram.methods import (
 )
 from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboardMarkup
 
-from src.bot.console import html_to_text, keyboard_buttons, render, render_keyboard
+from src.bot.console_render import html_to_text, keyboard_buttons, render, render_keyboard
 
 
 def _button(text: str, data: str = "x", url: str | None = None) -> InlineKeyboardButton:

@@ -26,7 +26,7 @@ from src.api.schemas import (
     TypeTotal,
 )
 from src.locales import transaction_label
-from src.services.points_service import MAX_PAGE
+from src.services.points_math import MAX_PAGE
 from src.services.points_types import LeaderboardEntry
 
 MAX_OFFSET = 10**9

@@ -8,6 +8,7 @@ from aiogram.types import CallbackQuery, Message
 
 from src.bot.keyboards.points import LanguageCb, MenuCb, language_keyboard
 from src.bot.middlewares.user import NEEDS_USER
+from src.bot.screens import alert, send_screen, show_screen
 from src.locales import LANGUAGES, Translator, translator
 from src.services.user_service import UserService
 from src.services.user_types import UserProfile
@@ -18,9 +19,7 @@ async def cmd_language(message: Message, t: Translator) -> None:
 
 
 async def on_language_menu(query: CallbackQuery, t: Translator) -> None:
-    await query.answer()
-    if isinstance(query.message, Message):
-        await query.message.answer(t("language-choose"), reply_markup=language_keyboard())
+    await send_screen(query, t("language-choose"), language_keyboard())
 
 
 async def on_language_chosen(
@@ -31,13 +30,11 @@ async def on_language_chosen(
     t: Translator,
 ) -> None:
     if callback_data.code not in LANGUAGES:  # forged or from a retired layout
-        await query.answer(t("button-stale"), show_alert=True)
+        await alert(query, t("button-stale"))
         return
     await users.set_language(user_id=user.telegram_id, language=callback_data.code)
-    chosen = translator(callback_data.code)
-    await query.answer(chosen("language-set"))
-    if isinstance(query.message, Message):
-        await query.message.edit_text(chosen("language-set"))
+    done = translator(callback_data.code)("language-set")
+    await show_screen(query, done, None, notice=done)
 
 
 def create_router() -> Router:

@@ -20,7 +20,7 @@ from src.bot.keyboards.points import (
 )
 from src.bot.middlewares.user import NEEDS_USER
 from src.bot.replies import congratulate_level_up, invite_link
-from src.bot.screens import show_screen
+from src.bot.screens import alert, show_screen
 from src.bot.views.points import (
     daily_text,
     history_text,
@@ -121,7 +121,7 @@ async def on_points_button(
     settings: Settings,
 ) -> None:
     if not isinstance(query.message, Message):  # too old to edit (InaccessibleMessage)
-        await query.answer(t("button-stale"), show_alert=True)
+        await alert(query, t("button-stale"))
         return
     markup: InlineKeyboardMarkup = back_keyboard(t)
     claimed: PointsOutcome | None = None

@@ -6,6 +6,7 @@ import structlog
 from aiogram import Router
 from aiogram.types import CallbackQuery
 
+from src.bot.screens import alert
 from src.locales import Translator
 
 log = structlog.get_logger(__name__)
@@ -13,7 +14,7 @@ log = structlog.get_logger(__name__)
 
 async def on_stale_callback(query: CallbackQuery, t: Translator) -> None:
     log.info("stale or malformed callback", user_id=query.from_user.id, data=query.data)
-    await query.answer(t("button-stale"), show_alert=True)
+    await alert(query, t("button-stale"))
 
 
 def create_router() -> Router:

@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 from html import escape
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from config.points_config import PointsRules, RequestAction, Tier
-from src.bot.keyboards.admin import ConfigSection, UsageTopic
-from src.bot.views.points import fmt_multiplier, level_name
+from config.points_config import PointsRules, Tier
+from src.bot.keyboards.admin import UsageTopic
+from src.bot.views.points import level_name
 from src.locales import Translator
+from src.locales.numbers import multiplier, signed
 from src.services.admin_commands import AdminInputError, AdminOp
 from src.services.admin_types import Decision, DecisionStatus, Executed, PendingAction, UserCard
 from src.services.points_types import HistoryEntry
@@ -23,17 +23,6 @@ Arg = str | int | Decimal
 def _escaped(args: dict[str, str | int]) -> dict[str, Arg]:
     # Error arguments may echo the admin's input: never let it become HTML.
     return {k: escape(v) if isinstance(v, str) else v for k, v in args.items()}
-
-
-def grouped(value: int, language: str) -> str:
-    """1,234,567 in English, 1 234 567 (no-break spaces) in Russian: as Fluent prints numbers."""
-    return f"{value:,}".replace(",", "\xa0") if language == "ru" else f"{value:,}"
-
-
-def signed(amount: int, language: str) -> str:
-    """+1,200 / −500 (a true minus sign) / 0, grouped like every other number on screen."""
-    sign = "+" if amount > 0 else "−" if amount < 0 else ""
-    return sign + grouped(abs(amount), language)
 
 
 def user_label(user: UserProfile) -> str:
@@ -230,9 +219,9 @@ def user_card_text(t: Translator, card: UserCard, rules: PointsRules, *, timezon
             icon=icon,
             name=name,
             level=balance.level,
-            level_mult=fmt_multiplier(card.rates.level_multiplier, t.language),
+            level_mult=multiplier(card.rates.level_multiplier, t.language),
             tier=card.rates.tier,
-            tier_mult=fmt_multiplier(card.rates.tier_multiplier, t.language),
+            tier_mult=multiplier(card.rates.tier_multiplier, t.language),
         ),
         _tier_line(t, card, zone),
         t("admin-user-streak", streak=balance.current_streak, longest=balance.longest_streak),
@@ -245,84 +234,4 @@ def user_card_text(t: Translator, card: UserCard, rules: PointsRules, *, timezon
     else:
         lines.append(t("admin-user-history", page=card.page + 1, pages=card.pages))
         lines += [history_line(t, entry, zone) for entry in card.history.entries]
-    return "\n".join(lines)
-
-
-# ---------------------------------------------------------------------------- rules in force
-
-
-def _seconds(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else str(value)
-
-
-def config_text(
-    t: Translator, section: ConfigSection, rules: PointsRules, *, override: Path | None
-) -> str:
-    lines = [t("admin-config-title", section=t(f"admin-config-tab-{section.value}")), ""]
-    match section:
-        case ConfigSection.RATES:
-            for action in RequestAction:
-                lines.append(
-                    t(
-                        "admin-config-request",
-                        label=t(f"tx-{action.value}"),
-                        points=rules.requests[action].base_points,
-                    )
-                )
-            lines += [
-                t("admin-config-daily", points=rules.daily_login_points),
-                t("admin-config-referral-signup", points=rules.referral_signup_points),
-                t("admin-config-referral-purchase", points=rules.referral_purchase_points),
-            ]
-            for tier, per_month in rules.subscription_points_per_month.items():
-                lines.append(t("admin-config-subscription", tier=tier.value, points=per_month))
-        case ConfigSection.TIERS:
-            lines.append(t("admin-config-tiers-note"))
-            for tier, mult in rules.tier_multipliers.items():
-                lines.append(
-                    t(
-                        "admin-config-tier",
-                        tier=tier.value,
-                        multiplier=fmt_multiplier(mult, t.language),
-                    )
-                )
-        case ConfigSection.STREAKS:
-            lines.append(t("admin-config-streaks-note"))
-            for day, bonus in sorted(rules.streak_bonuses.items()):
-                lines.append(t("admin-config-streak", day=day, bonus=bonus))
-        case ConfigSection.LIMITS:
-            for action in RequestAction:
-                lines.append(
-                    t(
-                        "admin-config-interval",
-                        label=t(f"tx-{action.value}"),
-                        seconds=_seconds(rules.requests[action].min_interval_seconds),
-                    )
-                )
-            lines += [
-                t("admin-config-daily-cap", cap=rules.max_daily_points_earning),
-                t(
-                    "admin-config-admin-limits",
-                    maximum=rules.admin_max_amount,
-                    threshold=rules.admin_confirm_threshold,
-                ),
-                t("admin-config-description-limit", limit=rules.max_description_length),
-            ]
-        case ConfigSection.LEVELS:
-            for level in rules.levels:
-                lines.append(
-                    t(
-                        "admin-config-level",
-                        icon=level.icon,
-                        level=level.level,
-                        name=level.name_ru if t.language == "ru" else level.name_en,
-                        required=level.points_required,
-                        multiplier=fmt_multiplier(level.earning_multiplier, t.language),
-                    )
-                )
-    lines.append("")
-    if override is not None:
-        lines.append(t("admin-config-override", path=escape(str(override))))
-    else:
-        lines.append(t("admin-config-defaults"))
     return "\n".join(lines)

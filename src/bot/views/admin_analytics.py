@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 
 from config.points_config import PointsRules
 from src.bot.keyboards.admin import AnalyticsSection
-from src.bot.views.admin import signed
 from src.bot.views.points import MEDALS, level_name
 from src.locales import Translator
+from src.locales.numbers import decimal, percent, signed
 from src.services.analytics_service import (
     DailyPoint,
     Last24h,
@@ -21,15 +21,6 @@ from src.services.analytics_service import (
     TypeTotal,
 )
 from src.services.points_types import LeaderboardEntry
-
-
-def _decimal(value: float, language: str, digits: int = 1) -> str:
-    text = f"{value:.{digits}f}"
-    return text.replace(".", ",") if language == "ru" else text
-
-
-def percent(share: float, language: str) -> str:
-    return _decimal(share * 100, language)
 
 
 def analytics_text(
@@ -102,7 +93,7 @@ def levels_lines(t: Translator, data: Sequence[LevelCount], rules: PointsRules) 
 def streaks_lines(t: Translator, data: StreakStats) -> list[str]:
     lines = [
         t("admin-an-streak-active", count=data.active),
-        t("admin-an-streak-average", days=_decimal(data.average, t.language)),
+        t("admin-an-streak-average", days=decimal(data.average, t.language)),
         t("admin-an-streak-longest", days=data.longest),
         "",
         t("admin-an-streak-bands"),

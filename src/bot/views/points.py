@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import math
 from datetime import timedelta
-from decimal import Decimal
 from html import escape
 from zoneinfo import ZoneInfo
 
 from config.points_config import PointsRules, RequestAction, Tier
 from src.locales import Translator, transaction_label
+from src.locales.numbers import multiplier
 from src.services.points_types import (
     BalanceView,
     HistoryPage,
@@ -23,14 +23,6 @@ BAR_CELLS = 10
 MEDALS = {1: "🥇", 2: "🥈", 3: "🥉"}
 
 
-def fmt_multiplier(value: Decimal, language: str) -> str:
-    """1.0, 1.1, 2.0, 1.25 (with a decimal comma in Russian)."""
-    text = format(value.normalize(), "f")
-    if "." not in text:
-        text += ".0"
-    return text.replace(".", ",") if language == "ru" else text
-
-
 def progress_bar(share: float) -> str:
     filled = min(BAR_CELLS, max(0, math.floor(share * BAR_CELLS + 1e-9)))
     return "▰" * filled + "▱" * (BAR_CELLS - filled)
@@ -38,7 +30,7 @@ def progress_bar(share: float) -> str:
 
 def level_name(rules: PointsRules, level: int, language: str) -> tuple[str, str]:
     rule = rules.level(level)
-    return rule.icon, rule.name_ru if language == "ru" else rule.name_en
+    return rule.icon, rule.name(language)
 
 
 def points_card(
@@ -58,7 +50,7 @@ def points_card(
             icon=balance.level_icon,
             name=balance.level_name,
             level=balance.level,
-            multiplier=fmt_multiplier(balance.earning_multiplier, t.language),
+            multiplier=multiplier(balance.earning_multiplier, t.language),
         ),
         t(
             "points-progress",
@@ -131,9 +123,9 @@ def how_to_earn_text(t: Translator, rates: PersonalRates, rules: PointsRules) ->
         "",
         t(
             "earn-multipliers",
-            level_mult=fmt_multiplier(rates.level_multiplier, t.language),
+            level_mult=multiplier(rates.level_multiplier, t.language),
             tier=rates.tier,
-            tier_mult=fmt_multiplier(rates.tier_multiplier, t.language),
+            tier_mult=multiplier(rates.tier_multiplier, t.language),
         ),
         t("earn-requests"),
         t("earn-text", amount=rates.requests[RequestAction.TEXT]),
@@ -179,9 +171,9 @@ def levels_text(t: Translator, rules: PointsRules, balance: BalanceView) -> str:
         line = t(
             "level-line",
             icon=rule.icon,
-            name=rule.name_ru if t.language == "ru" else rule.name_en,
+            name=rule.name(t.language),
             required=rule.points_required,
-            multiplier=fmt_multiplier(rule.earning_multiplier, t.language),
+            multiplier=multiplier(rule.earning_multiplier, t.language),
         )
         lines.append(t("level-you", line=line) if rule.level == balance.level else line)
     lines.append("")
@@ -198,9 +190,9 @@ def level_up_text(t: Translator, outcome: PointsOutcome, rules: PointsRules) -> 
     return t(
         "level-up",
         icon=rule.icon,
-        name=rule.name_ru if t.language == "ru" else rule.name_en,
+        name=rule.name(t.language),
         level=rule.level,
-        multiplier=fmt_multiplier(rule.earning_multiplier, t.language),
+        multiplier=multiplier(rule.earning_multiplier, t.language),
     )
 
 

@@ -17,7 +17,7 @@ from src.bot.keyboards.admin import (
     open_card_keyboard,
 )
 from src.bot.replies import congratulate_level_up, notify
-from src.bot.screens import replace_screen, show_screen
+from src.bot.screens import alert, replace_screen, send_screen, show_screen
 from src.bot.views.admin import (
     decision_alert,
     decision_text,
@@ -93,7 +93,6 @@ async def cmd_deduct(
 async def on_quick_action(
     query: CallbackQuery,
     callback_data: QuickGrantCb | QuickDeductCb,
-    bot: Bot,
     t: Translator,
     admin_service: AdminService,
 ) -> None:
@@ -105,13 +104,10 @@ async def on_quick_action(
         )
     except AdminInputError as error:
         log.info("admin quick action refused", admin_id=admin_id, code=error.code.value)
-        await query.answer(error_alert(t, error), show_alert=True)
+        await alert(query, error_alert(t, error))
         return
-    await query.answer()
     # A new message: the card stays where it is, the confirmation is its own record.
-    await bot.send_message(
-        admin_id, pending_text(t, pending), reply_markup=confirm_keyboard(t, pending.id)
-    )
+    await send_screen(query, pending_text(t, pending), confirm_keyboard(t, pending.id))
 
 
 async def on_confirm(
@@ -132,7 +128,7 @@ async def on_confirm(
             markup = open_card_keyboard(t, decision.executed.user.telegram_id)
             await replace_screen(query, decision_text(t, decision, notified=notified), markup)
         case DecisionStatus.REFUSED | DecisionStatus.EXPIRED:
-            await query.answer(decision_alert(t, decision), show_alert=True)
+            await alert(query, decision_alert(t, decision))
             await replace_screen(query, decision_text(t, decision), None)
         case _:  # a double press, another admin's button, a forged or vanished id
             log.info(
@@ -141,7 +137,7 @@ async def on_confirm(
                 action_id=callback_data.action_id,
                 status=decision.status.value,
             )
-            await query.answer(decision_alert(t, decision), show_alert=True)
+            await alert(query, decision_alert(t, decision))
 
 
 async def on_cancel(
@@ -157,7 +153,7 @@ async def on_cancel(
         text = decision_text(t, decision)
         await show_screen(query, text, None, notice=decision_alert(t, decision))
         return
-    await query.answer(decision_alert(t, decision), show_alert=True)
+    await alert(query, decision_alert(t, decision))
 
 
 def create_router() -> Router:

@@ -10,7 +10,7 @@ from config.points_config import PointsRules
 from config.settings import Settings
 from src.bot.keyboards.admin import ConfigCb, ConfigSection, config_keyboard
 from src.bot.screens import show_screen
-from src.bot.views.admin import config_text
+from src.bot.views.admin_config import config_text
 from src.locales import Translator
 
 

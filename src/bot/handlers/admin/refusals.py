@@ -9,6 +9,7 @@ from aiogram.types import CallbackQuery, Message
 
 from src.bot.handlers.chat import on_unknown_command
 from src.bot.keyboards.admin import is_admin_callback
+from src.bot.screens import alert
 from src.locales import Translator
 
 log = structlog.get_logger(__name__)
@@ -27,7 +28,7 @@ ADMIN_COMMANDS = (
 async def on_admin_stale(query: CallbackQuery, t: Translator) -> None:
     """An admin button whose data no longer parses (an old layout, a forged value)."""
     log.info("stale admin callback", user_id=query.from_user.id, data=query.data)
-    await query.answer(t("admin-stale"), show_alert=True)
+    await alert(query, t("admin-stale"))
 
 
 async def on_refused_command(message: Message, t: Translator) -> None:
@@ -41,7 +42,7 @@ async def on_refused_command(message: Message, t: Translator) -> None:
 
 async def on_refused_callback(query: CallbackQuery, t: Translator) -> None:
     log.warning("admin callback refused", user_id=query.from_user.id, data=query.data)
-    await query.answer(t("admin-only"), show_alert=True)
+    await alert(query, t("admin-only"))
 
 
 def create_stale_router() -> Router:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from aiogram import Bot, Router
+from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, Message
 
 from config.points_config import PointsRules
 from src.bot.keyboards.admin import UsageTopic, UserCardCb, user_card_keyboard
-from src.bot.screens import show_screen
+from src.bot.screens import alert, send_screen, show_screen
 from src.bot.views.admin import error_alert, error_text, user_card_text
 from src.locales import Translator
 from src.services.admin_commands import AdminInputError
@@ -37,7 +37,6 @@ async def cmd_user(
 async def on_user_card(
     query: CallbackQuery,
     callback_data: UserCardCb,
-    bot: Bot,
     t: Translator,
     admin_service: AdminService,
     rules: PointsRules,
@@ -47,13 +46,12 @@ async def on_user_card(
             user_ref=callback_data.user_id, page=callback_data.page, page_size=USER_CARD_PAGE
         )
     except AdminInputError as error:
-        await query.answer(error_alert(t, error), show_alert=True)
+        await alert(query, error_alert(t, error))
         return
     text = user_card_text(t, card, rules, timezone=admin_service.timezone)
     markup = user_card_keyboard(t, card.user.telegram_id, card.page, card.pages)
     if callback_data.fresh:  # opened from another screen: the card is a message of its own
-        await query.answer()
-        await bot.send_message(query.from_user.id, text, reply_markup=markup)
+        await send_screen(query, text, markup)
     else:
         await show_screen(query, text, markup)
 
