@@ -66,6 +66,9 @@ def create_api(
         redoc_url=None,
         openapi_url="/api/openapi.json",
         lifespan=lifespan,
+        # Prometheus (/metrics) is our telemetry; FastAPI's OpenTelemetry hooks would only
+        # cost a check per request.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.api = state
     app.add_middleware(MetricsMiddleware)

@@ -15,8 +15,8 @@ from src.api.routes import points, system, texts
 
 def create_routers() -> list[APIRouter]:
     return [
+        points.create_router(),  # first: the Mini App's calls are matched without a detour
         system.create_router(),
-        points.create_router(),
         texts.create_router(),
         # payments.create_router() goes here (mounted under /api/payments).
     ]
