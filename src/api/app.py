@@ -17,12 +17,12 @@ from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-from src.api.deps import ApiState
 from src.api.errors import install_error_handlers
 from src.api.init_data import InitDataVerifier
 from src.api.middleware import MetricsMiddleware
 from src.api.rate_limit import RateLimiter, TokenBucketLimiter
 from src.api.routes import create_routers
+from src.api.state import ApiState
 from src.bootstrap import AppContext
 from src.bot.bot_factory import create_bot
 
@@ -55,6 +55,7 @@ def create_api(
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
+        await state.drain()
         if owns_bot:  # the context is closed by whoever built it
             await state.bot.session.close()
 

@@ -3,7 +3,7 @@
 `CurrentUser` authenticates once per request (Mini App init data, see init_data.py): a
 missing, forged or expired header ends the request with one 401, so a route that takes
 `user: CurrentUser` always has a registered user. A valid user the bot has not seen yet is
-registered on the spot, through the same `UserService.register` the bot uses. `CallerDep`
+registered on the spot, through the same `UserService.register` the bot uses (src/api/state.py). `CallerDep`
 adds the per-user rate limit and the user's texts (the points routes use it).
 
 All `async def`: FastAPI runs plain `def` dependencies in a thread pool, a thread hop each.
@@ -12,8 +12,7 @@ All `async def`: FastAPI runs plain `def` dependencies in a thread pool, a threa
 from __future__ import annotations
 
 import math
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Annotated
 
 import structlog
@@ -25,9 +24,8 @@ from fastapi.routing import APIRoute
 from fastapi.security import APIKeyHeader
 
 from src.api.errors import ApiError
-from src.api.init_data import InitDataError, InitDataVerifier
-from src.api.rate_limit import RateLimiter
-from src.bootstrap import AppContext
+from src.api.init_data import InitDataError
+from src.api.state import ApiState
 from src.locales import Translator, translator
 from src.services.points_service import PointsService
 from src.services.user_types import UserProfile
@@ -41,30 +39,6 @@ tma_header = APIKeyHeader(
     description="`tma <initData>`: the Mini App's raw `Telegram.WebApp.initData`",
     auto_error=False,
 )
-
-
-@dataclass
-class ApiState:
-    """What the routes share for the process's lifetime (`app.state.api`)."""
-
-    context: AppContext
-    verifier: InitDataVerifier
-    bot: Bot
-    limiter: RateLimiter
-    # Registration refreshes name and last-seen; once a minute per user is plenty, and it
-    # keeps the hot read path to one query. A language changed with /language shows up
-    # within this time.
-    seen_ttl: float = 60.0
-    seen: dict[int, tuple[float, UserProfile]] = field(default_factory=dict)
-
-    def remember(self, user: UserProfile) -> None:
-        if len(self.seen) >= 100_000:
-            self.seen.clear()
-        self.seen[user.telegram_id] = (time.monotonic() + self.seen_ttl, user)
-
-    def recent(self, telegram_id: int) -> UserProfile | None:
-        entry = self.seen.get(telegram_id)
-        return entry[1] if entry is not None and entry[0] > time.monotonic() else None
 
 
 async def get_state(request: Request) -> ApiState:
@@ -90,17 +64,7 @@ async def authenticate(state: ApiState, authorization: str | None) -> UserProfil
     except InitDataError as exc:
         log.info("init data refused", reason=str(exc))  # the reason only: never the data
         raise ApiError(401, "unauthorized", str(exc), {"WWW-Authenticate": "tma"}) from None
-    user = state.recent(tg_user.id)
-    if user is None:
-        registration = await state.context.users.register(
-            telegram_id=tg_user.id,
-            username=tg_user.username,
-            first_name=tg_user.first_name,
-            language_code=tg_user.language_code,
-        )
-        user = registration.user
-        state.remember(user)
-    return user
+    return await state.user(tg_user)
 
 
 async def current_user(

@@ -1,0 +1,77 @@
+"""What the API's routes share for the process's lifetime (`app.state.api`), and the cache of
+users it has seen.
+
+Registration (`UserService.register`, the bot's own) creates a user on first contact and
+refreshes name and last-seen after. The first request of a user the API does not know waits
+for it (the user's rows must exist); after that the profile is served from memory and
+refreshed in the background about once a minute, so no request waits for that write. A
+language changed with /language reaches the API with the next refresh.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from dataclasses import dataclass, field
+
+import structlog
+from aiogram import Bot
+
+from src.api.init_data import InitDataVerifier, TelegramUser
+from src.api.rate_limit import RateLimiter
+from src.bootstrap import AppContext
+from src.services.user_types import UserProfile
+
+log = structlog.get_logger(__name__)
+
+MAX_CACHED_USERS = 100_000
+
+
+@dataclass
+class ApiState:
+    context: AppContext
+    verifier: InitDataVerifier
+    bot: Bot
+    limiter: RateLimiter
+    refresh_after: float = 60.0  # seconds, +-20 % so a crowd's refreshes spread out
+    _seen: dict[int, tuple[float, UserProfile]] = field(default_factory=dict)
+    _refreshing: dict[int, asyncio.Task[None]] = field(default_factory=dict)
+
+    async def user(self, tg_user: TelegramUser) -> UserProfile:
+        """The registered user behind valid init data (registered now if unknown)."""
+        entry = self._seen.get(tg_user.id)
+        if entry is None:
+            return await self._register(tg_user)
+        due, profile = entry
+        if due <= time.monotonic() and tg_user.id not in self._refreshing:
+            task = asyncio.create_task(self._refresh(tg_user))
+            self._refreshing[tg_user.id] = task
+            task.add_done_callback(lambda _: self._refreshing.pop(tg_user.id, None))
+        return profile
+
+    async def _register(self, tg_user: TelegramUser) -> UserProfile:
+        registration = await self.context.users.register(
+            telegram_id=tg_user.id,
+            username=tg_user.username,
+            first_name=tg_user.first_name,
+            language_code=tg_user.language_code,
+        )
+        if len(self._seen) >= MAX_CACHED_USERS:
+            self._seen.clear()
+        due = time.monotonic() + self.refresh_after * random.uniform(0.8, 1.2)
+        self._seen[tg_user.id] = (due, registration.user)
+        return registration.user
+
+    async def _refresh(self, tg_user: TelegramUser) -> None:
+        try:
+            await self._register(tg_user)
+        except Exception:
+            # The cached profile stays in use; the next request after this tries again.
+            total = self.context.failures.inc("user_refresh")
+            log.exception("user refresh failed", user_id=tg_user.id, failures_total=total)
+
+    async def drain(self) -> None:
+        """Let background refreshes finish (shutdown)."""
+        if self._refreshing:
+            await asyncio.gather(*self._refreshing.values(), return_exceptions=True)
