@@ -4,8 +4,10 @@ users it has seen.
 Registration (`UserService.register`, the bot's own) creates a user on first contact and
 refreshes name and last-seen after. The first request of a user the API does not know waits
 for it (the user's rows must exist); after that the profile is served from memory and
-refreshed in the background about once a minute, so no request waits for that write. A
-language changed with /language reaches the API with the next refresh.
+refreshed in the background about once a minute, so no request waits for it. A refresh is
+a read (the language may have changed with /language) unless the Telegram name changed or
+last-seen is ten minutes old: then it is the registration's write. At most two refreshes run
+at a time, so a crowd of them never takes the connection pool from the requests.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import asyncio
 import random
 import time
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import structlog
 from aiogram import Bot
@@ -26,6 +29,8 @@ from src.services.user_types import UserProfile
 log = structlog.get_logger(__name__)
 
 MAX_CACHED_USERS = 100_000
+# last_seen_at is written again once it is this old (a read suffices in between).
+LAST_SEEN_PRECISION = timedelta(minutes=10)
 
 
 @dataclass
@@ -37,6 +42,7 @@ class ApiState:
     refresh_after: float = 60.0  # seconds, +-20 % so a crowd's refreshes spread out
     _seen: dict[int, tuple[float, UserProfile]] = field(default_factory=dict)
     _refreshing: dict[int, asyncio.Task[None]] = field(default_factory=dict)
+    _refresh_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(2))
 
     async def user(self, tg_user: TelegramUser) -> UserProfile:
         """The registered user behind valid init data (registered now if unknown)."""
@@ -65,11 +71,27 @@ class ApiState:
 
     async def _refresh(self, tg_user: TelegramUser) -> None:
         try:
-            await self._register(tg_user)
+            async with self._refresh_slots:  # a crowd's refreshes never take the whole pool
+                cached = self._seen[tg_user.id][1]
+                if self._unchanged(cached, tg_user):
+                    await self._reread(tg_user.id)  # the language may have changed in the chat
+                else:
+                    await self._register(tg_user)  # new name, or last-seen is getting old
         except Exception:
             # The cached profile stays in use; the next request after this tries again.
             total = self.context.failures.inc("user_refresh")
             log.exception("user refresh failed", user_id=tg_user.id, failures_total=total)
+
+    def _unchanged(self, cached: UserProfile, tg_user: TelegramUser) -> bool:
+        seen_long_ago = self.context.points.now() - cached.last_seen_at > LAST_SEEN_PRECISION
+        same_name = (cached.first_name, cached.username) == (tg_user.first_name, tg_user.username)
+        return same_name and not seen_long_ago
+
+    async def _reread(self, telegram_id: int) -> None:
+        profile = await self.context.users.get(telegram_id)
+        if profile is not None:
+            due = time.monotonic() + self.refresh_after * random.uniform(0.8, 1.2)
+            self._seen[telegram_id] = (due, profile)
 
     async def drain(self) -> None:
         """Let background refreshes finish (shutdown)."""

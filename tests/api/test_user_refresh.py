@@ -56,7 +56,30 @@ async def test_a_failed_refresh_keeps_serving_and_is_counted(
             raise OSError("database unreachable")
 
         api_context.users.register = broken  # type: ignore[method-assign]
+        api_context.users.get = broken  # type: ignore[assignment,method-assign]
         before = api_context.failures.get("user_refresh")
         assert (await client.get("/api/points/balance", headers=headers)).status_code == 200
         await state.drain()
         assert api_context.failures.get("user_refresh") == before + 1
+
+
+async def test_an_unchanged_user_is_reread_not_rewritten(
+    api_context: AppContext, signer: Signer, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    app = app_for(api_context)
+    state: ApiState = app.state.api
+    state.refresh_after = 0
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://t"
+    ) as client:
+        headers = signer.headers(ME, language="en")
+        assert (await client.get("/api/app/texts", headers=headers)).json()["language"] == "en"
+        async with sessions() as session:
+            seen = (await session.get(User, ME)).last_seen_at  # type: ignore[union-attr]
+        await api_context.users.set_language(user_id=ME, language="ru")
+        await client.get("/api/app/texts", headers=headers)  # due: a background re-read
+        await state.drain()
+        assert (await client.get("/api/app/texts", headers=headers)).json()["language"] == "ru"
+        async with sessions() as session:
+            user = await session.get(User, ME)
+        assert user is not None and user.last_seen_at == seen  # read, not written
