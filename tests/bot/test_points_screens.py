@@ -221,6 +221,34 @@ async def test_history_texts_literally(
     assert "10.03 12:00 · 🎁 Ежедневный бонус: <b>+100</b> → 100" in text
 
 
+@pytest.mark.parametrize(
+    ("lang", "deducted", "granted"),
+    [
+        ("en", "−12,000</b> → 13,600", "+25,600</b> → 25,600"),
+        ("ru", "−12\xa0000</b> → 13\xa0600", "+25\xa0600</b> → 25\xa0600"),
+    ],
+)
+async def test_history_amounts_are_grouped_with_a_true_minus(
+    harness: BotHarness,
+    points: PointsService,
+    clock: FakeClock,
+    lang: str,
+    deducted: str,
+    granted: str,
+) -> None:
+    await harness.send("/level", user_id=ME, language_code=lang)  # registers, moves nothing
+    await points.admin_grant(user_id=ME, amount=25_600, admin_id=ADMIN_ID)
+    clock.advance(minutes=1)
+    await points.admin_deduct(user_id=ME, amount=12_000, admin_id=ADMIN_ID)
+
+    (_, (*_, text)) = calls(await harness.press("pts:history:0", user_id=ME))
+
+    t = tr(lang)
+    newest, oldest = text.splitlines()[2:]
+    assert newest.endswith(f"{t('tx-admin_deduct')}: <b>{deducted}")
+    assert oldest.endswith(f"{t('tx-admin_grant')}: <b>{granted}")
+
+
 async def test_history_page_past_the_end_shows_the_last_page(
     harness: BotHarness, points: PointsService, clock: FakeClock
 ) -> None:

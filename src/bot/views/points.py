@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from config.points_config import PointsRules, RequestAction, Tier
 from src.locales import Translator
-from src.locales.numbers import multiplier
+from src.locales.numbers import multiplier, signed
 from src.services.points_types import (
     BalanceView,
     HistoryPage,
@@ -74,10 +74,6 @@ def points_card(
     return "\n".join(lines)
 
 
-def _signed(amount: int) -> str:
-    return f"+{amount}" if amount > 0 else str(amount)
-
-
 def history_text(t: Translator, page: HistoryPage, *, timezone: str) -> str:
     if page.total == 0:
         return t("history-empty")
@@ -91,7 +87,7 @@ def history_text(t: Translator, page: HistoryPage, *, timezone: str) -> str:
                 "history-line",
                 date=entry.created_at.astimezone(zone).strftime("%d.%m %H:%M"),
                 type=t(key) if t.has(key) else t("tx-other"),
-                amount=_signed(entry.amount),
+                amount=signed(entry.amount, t.language),
                 balance=entry.balance_after,
             )
         )
