@@ -46,21 +46,20 @@ def configure_logging(
     level: str = "INFO",
     fmt: LogFormat | None = None,
     log_file: Path | None = None,
-    stderr_level: str | None = None,
+    to_stderr: bool = True,
 ) -> None:
     """Route structlog and stdlib logging to stderr and, if given, to a JSON-lines file.
 
-    `stderr_level` raises the bar for stderr only (the console keeps its chat readable with
-    WARNING while the file still gets everything from `level` up).
+    `to_stderr=False` writes to the file only: the console's terminal is the chat, and a log
+    line printed above the bot's reply would read as part of it.
     """
     console_fmt = fmt or (LogFormat.CONSOLE if sys.stderr.isatty() else LogFormat.JSON)
     handlers: list[logging.Handler] = []
 
-    stream = logging.StreamHandler(sys.stderr)
-    if stderr_level is not None:
-        stream.setLevel(stderr_level)
-    stream.setFormatter(_formatter(console_fmt))
-    handlers.append(stream)
+    if to_stderr:
+        stream = logging.StreamHandler(sys.stderr)
+        stream.setFormatter(_formatter(console_fmt))
+        handlers.append(stream)
 
     if log_file is not None:
         log_file.parent.mkdir(parents=True, exist_ok=True)

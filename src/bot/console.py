@@ -4,7 +4,7 @@ The real dispatcher, routers, middlewares and database (the embedded PostgreSQL 
 DATABASE_URL is set) answer; only Telegram is replaced, by the in-process `LocalBotSession`.
 What the bot sends is printed the way Telegram shows it: HTML as plain (or bold) text, inline
 buttons numbered and pressed with `:1`, `:2`, ... Console commands start with ":" so they never
-clash with the bot's "/" commands. Logs go to LOG_DIR/console.log (warnings also to stderr).
+clash with the bot's "/" commands. Logs go to LOG_DIR/console.log only.
 
 python -m src.bot.console        (or ./manage.sh console)
 """
@@ -266,7 +266,7 @@ def main() -> int:
         level=settings.log_level,
         fmt=settings.log_format,
         log_file=settings.log_dir / "console.log",
-        stderr_level="WARNING",  # the terminal is the chat; the file gets everything
+        to_stderr=False,  # the terminal is the chat; the file gets everything
     )
     print("Starting the Syntra console (database, migrations)...", flush=True)
     try:

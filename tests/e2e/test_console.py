@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 import sys
 from pathlib import Path
@@ -49,6 +50,10 @@ def test_console_chat_points_and_a_button(
         child.expect(r"\[1\] 💎 My points")
         child.expect(PROMPT)
 
+        child.sendline("/daily")  # claimed by /start already: an expected replay
+        child.expect("already claimed")
+        child.expect(PROMPT)
+
         child.sendline("/points")
         child.expect("Your points")
         child.expect(r"\[1\] 📜 History  \[2\] 🏆 Leaderboard")
@@ -65,6 +70,13 @@ def test_console_chat_points_and_a_button(
     finally:
         child.close()
     assert child.exitstatus == 0, transcript.getvalue()
-    # The chat stays clean; the structured log still records every points movement.
-    assert "points moved" not in transcript.getvalue()
-    assert "💎 points moved" in (tmp_path / "console.log").read_text(encoding="utf-8")
+    # The chat stays clean: no log line at any level; the log file records everything.
+    chat = transcript.getvalue()
+    noise = ("points moved", "daily bonus already claimed", "Duplicate", "[info", "[warn", '"level"')
+    for line in noise:
+        assert line not in chat, chat
+    log = [json.loads(line) for line in (tmp_path / "console.log").read_text().splitlines()]
+    assert any(r["event"] == "💎 points moved" for r in log)
+    replays = [r for r in log if r["event"] == "daily bonus already claimed"]
+    assert [r["level"] for r in replays] == ["info"]
+    assert not [r for r in log if r["level"] == "warning"], log
