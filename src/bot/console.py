@@ -30,33 +30,33 @@ from aiogram.methods import (
     TelegramMethod,
 )
 from aiogram.methods.base import TelegramType
-from aiogram.types import InlineKeyboardMarkup, Message, Update, User
+from aiogram.types import InlineKeyboardMarkup, Message, Update
 
 from config.points_config import PointsConfigError
 from config.settings import SettingsError, get_settings
 from src.bootstrap import AppContext, build_context, prepare_database
 from src.bot.bot_factory import create_bot
 from src.bot.console_render import keyboard_buttons, render
+from src.bot.console_users import SimulatedUsers, UserArgsError, parse_user_args
 from src.bot.dispatcher import create_dispatcher
 from src.bot.local_session import LocalBotSession
-from src.bot.updates import UpdateBuilder, telegram_user
+from src.bot.updates import UpdateBuilder
 from src.locales import LANGUAGES
 from src.logging_config import configure_logging
+from src.services.user_types import UserProfile
 
 log = structlog.get_logger("console")
 
 CONSOLE_TOKEN = "42:CONSOLE"
-DEFAULT_USER_ID = 100_001
-DEFAULT_NAME = "Console User"
-DEFAULT_LANGUAGE = "en"
 
 HELP = """\
 Console commands (anything else goes to the bot as a message, e.g. /start, /points, a question):
   :1 .. :N, :press N   press button N of the last keyboard
-  :user <id>           act as another Telegram user
+  :user ID [NAME] [@username]
+                       act as another Telegram user (name and @username are kept per id)
   :lang ru|en          the simulated Telegram app language (the bot takes it from a user's
                        first message and keeps it; /language changes it afterwards)
-  :admin on|off        give the simulated user the admin role
+  :admin on|off        give or take the admin role of the current user id
   :help                this list
   :quit                leave (Ctrl-D and Ctrl-C too)"""
 
@@ -77,16 +77,6 @@ class _RecordingSession(LocalBotSession):
         return result
 
 
-@dataclass
-class SimulatedUser:
-    id: int = DEFAULT_USER_ID
-    language: str = DEFAULT_LANGUAGE
-    admin: bool = False
-
-    def telegram(self) -> User:
-        return telegram_user(self.id, self.language, first_name=DEFAULT_NAME)
-
-
 class Console:
     """Feeds what the user types to the dispatcher and prints what the bot sent back."""
 
@@ -101,30 +91,31 @@ class Console:
         self._updates = UpdateBuilder()
         self._photo_dir = context.settings.data_dir / "console"
         self._photo_numbers = itertools.count(1)
-        self._keyboard_message: Message | None = None  # the bot message with the last keyboard
-        self.user = SimulatedUser()
+        self._keyboards: dict[int, Message] = {}  # per chat: the bot message with its last keyboard
+        self.users = SimulatedUsers(context.settings.admin_ids)
+        self._profile: UserProfile | None = None  # the current user as the bot stored them
         self._dispatcher = self._build_dispatcher()
 
     def _build_dispatcher(self) -> Dispatcher:
-        context = self._context
-        if self.user.admin:  # the simulated user joins ADMIN_IDS, for this console only
-            admins = context.settings.admin_ids | {self.user.id}
-            context = replace(
-                context, settings=context.settings.model_copy(update={"admin_ids": admins})
-            )
-        return create_dispatcher(context)
+        # The ids given the admin role here join ADMIN_IDS, for this console only.
+        settings = self._context.settings.model_copy(update={"admin_ids": self.users.admin_ids})
+        return create_dispatcher(replace(self._context, settings=settings))
 
     def prompt(self) -> str:
-        role = ", admin" if self.user.admin else ""
-        return f"you (id {self.user.id}, {self.user.language}{role})> "
+        """`you (id 100001, en, admin)> `: the language the bot speaks to this user."""
+        user, profile = self.users.current, self._profile
+        language = profile.language if profile else user.language
+        admin = user.id in self.users.admin_ids or bool(profile and profile.is_admin)
+        return f"you (id {user.id}, {language}{', admin' if admin else ''})> "
 
     def banner(self) -> str:
         settings = self._context.settings
         database = "DATABASE_URL" if settings.database_url else "the embedded PostgreSQL"
+        user = self.users.current
         lines = [
             "Syntra console: the bot's real handlers and database, with this terminal as Telegram.",
             f"Database: {database}. Log: {shown(settings.log_dir / 'console.log')}.",
-            f"You are {DEFAULT_NAME} (id {self.user.id}, language {self.user.language}). "
+            f"You are {user.label()} (id {user.id}, language {user.language}). "
             "Send /start to begin; :help lists console commands, :quit leaves.",
         ]
         if not settings.llm_base_url:
@@ -141,8 +132,12 @@ class Console:
             return True
         if line.startswith(":"):
             return await self._command(line[1:].split())
-        await self._feed(self._updates.message(line, user=self.user.telegram()))
+        await self._feed(self._updates.message(line, user=self.users.current.telegram()))
         return True
+
+    async def start(self) -> None:
+        self.say(self.banner())
+        await self._refresh_profile()
 
     async def close(self) -> None:
         await self._context.close()
@@ -158,27 +153,42 @@ class Console:
                 self.say(HELP)
             case "press", [number] if number.isdigit():
                 await self._press(int(number))
-            case "user", [user_id] if user_id.isdigit() and int(user_id) > 0:
-                self.user.id = int(user_id)
-                self._keyboard_message = None  # another user's chat: those buttons aren't theirs
-                self._dispatcher = self._build_dispatcher()
-                self.say(f"Now acting as Telegram user {self.user.id}.")
+            case "user", _:
+                await self._switch_user(args)
             case "lang", [language] if language in LANGUAGES:
-                self.user.language = language
+                self.users.current.language = language
                 self.say(
                     f"Telegram language set to {language}. A user new to the bot starts in it; "
                     "one it already knows keeps their choice (/language changes it)."
                 )
+            case "lang", _:
+                self.say(f"The bot speaks {' and '.join(LANGUAGES)}: :lang ru or :lang en.")
             case "admin", ["on" | "off" as state]:
-                self.user.admin = state == "on"
+                self.say(self.users.set_admin(state == "on"))
                 self._dispatcher = self._build_dispatcher()
-                self.say(f"Admin role {state} for user {self.user.id}.")
             case _:
                 self.say("Unknown console command; :help lists them.")
         return True
 
+    async def _switch_user(self, args: list[str]) -> None:
+        try:
+            user = self.users.switch(parse_user_args(args))
+        except UserArgsError as exc:
+            self.say(str(exc))
+            return
+        await self._refresh_profile()
+        self.say(f"Now acting as Telegram user {user.id}: {user.label()}.")
+
+    async def _refresh_profile(self) -> None:
+        """Read the current user as the bot stored them (language, admin flag), if it can."""
+        try:
+            self._profile = await self._context.users.get(self.users.current.id)
+        except Exception:  # the database dropped out: the prompt falls back to the app's view
+            log.warning("console could not read the user", exc_info=True)
+            self._profile = None
+
     async def _press(self, number: int) -> None:
-        message = self._keyboard_message
+        message = self._keyboards.get(self.users.current.id)
         buttons = keyboard_buttons(message.reply_markup) if message else []
         if message is None or not buttons:
             self.say("There are no buttons to press.")
@@ -188,7 +198,7 @@ class Console:
             return
         button = buttons[number - 1]
         if button.callback_data is not None:
-            user = self.user.telegram()
+            user = self.users.current.telegram()
             await self._feed(
                 self._updates.callback(button.callback_data, user=user, message=message)
             )
@@ -206,10 +216,14 @@ class Console:
             self.say("⚠️ The bot failed on this update (the log has the details).")
         for method, result in self._session.answered:
             self._show(method, result)
+        await self._refresh_profile()  # /language may have changed what the prompt shows
 
     def _show(self, method: TelegramMethod[Any], result: Any) -> None:
         photo = self._save_photo() if isinstance(method, SendPhoto) else None
         text = render(method, ansi=self._ansi, photo=photo and shown(photo))
+        chat_id = getattr(method, "chat_id", None)
+        if text and chat_id is not None and str(chat_id) != str(self.users.current.id):
+            text = f"→ to {chat_id}: {text}"  # e.g. a notification to the user an admin granted
         if text:
             self.say(text + "\n")
         if isinstance(method, SendMessage | EditMessageText | EditMessageReplyMarkup | SendPhoto):
@@ -218,10 +232,12 @@ class Console:
     def _remember_keyboard(self, message: Any) -> None:
         if not isinstance(message, Message):
             return
+        chat = message.chat.id
+        last = self._keyboards.get(chat)
         if isinstance(message.reply_markup, InlineKeyboardMarkup):
-            self._keyboard_message = message
-        elif self._keyboard_message and self._keyboard_message.message_id == message.message_id:
-            self._keyboard_message = None  # an edit took the buttons away
+            self._keyboards[chat] = message
+        elif last and last.message_id == message.message_id:
+            del self._keyboards[chat]  # an edit took the buttons away
 
     def _save_photo(self) -> Path:
         photo = self._session.photos[-1]
@@ -285,7 +301,7 @@ def main() -> int:
             return 1
         ansi = sys.stdout.isatty() and "NO_COLOR" not in os.environ
         console = Console(context, ansi=ansi)
-        console.say(console.banner())
+        runner.run(console.start())
         try:
             _chat(runner, console)
         finally:
