@@ -25,6 +25,11 @@ NO_TOKEN = (
     "or try the bot without Telegram: ./manage.sh console"
 )
 
+DEMO_REFUSED = (
+    "LLM_BASE_URL=demo is the offline demo assistant, for ./manage.sh console only: "
+    "set an OpenAI-compatible API (LLM_BASE_URL, LLM_API_KEY, LLM_MODEL) or leave it empty"
+)
+
 TOKEN_REFUSED = (
     "Telegram refused BOT_TOKEN (401 Unauthorized): copy the token from @BotFather into .env "
     "again, or revoke it there and use the new one"
@@ -78,6 +83,9 @@ def preflight() -> Settings | None:
         return None
     if settings.bot_token is None:
         print(f"bot: {NO_TOKEN}", file=sys.stderr)
+        return None
+    if settings.llm_demo:  # canned answers must never reach Telegram users
+        print(f"bot: {DEMO_REFUSED}", file=sys.stderr)
         return None
     return settings
 

@@ -16,12 +16,12 @@ import contextlib
 import itertools
 import os
 import sys
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TextIO
 
 import structlog
-from aiogram import Bot, Dispatcher
+from aiogram import Dispatcher
 from aiogram.methods import (
     EditMessageReplyMarkup,
     EditMessageText,
@@ -29,17 +29,16 @@ from aiogram.methods import (
     SendPhoto,
     TelegramMethod,
 )
-from aiogram.methods.base import TelegramType
 from aiogram.types import InlineKeyboardMarkup, Message, Update
 
 from config.points_config import PointsConfigError
-from config.settings import SettingsError, get_settings
-from src.bootstrap import AppContext, build_context, prepare_database
+from config.settings import LLM_DEMO, SettingsError, get_settings
+from src.bootstrap import AppContext, build_context, build_llm, prepare_database
 from src.bot.bot_factory import create_bot
 from src.bot.console_render import keyboard_buttons, render
 from src.bot.console_users import SimulatedUsers, UserArgsError, parse_user_args
 from src.bot.dispatcher import create_dispatcher
-from src.bot.local_session import LocalBotSession
+from src.bot.local_session import RecordingBotSession
 from src.bot.updates import UpdateBuilder
 from src.locales import LANGUAGES
 from src.logging_config import configure_logging
@@ -57,24 +56,18 @@ Console commands (anything else goes to the bot as a message, e.g. /start, /poin
   :lang ru|en          the simulated Telegram app language (the bot takes it from a user's
                        first message and keeps it; /language changes it afterwards)
   :admin on|off        give or take the admin role of the current user id
+  :demo on|off         questions answered by an offline demo assistant (canned answers,
+                       labelled 🧪) instead of the configured AI
   :help                this list
   :quit                leave (Ctrl-D and Ctrl-C too)"""
 
+DEMO_ON = (
+    "The offline demo assistant answers questions: canned answers, labelled 🧪, "
+    "and they earn points like real ones. :demo off turns it off."
+)
+DEMO_OFF = "Demo assistant off: questions go to the configured AI (LLM_BASE_URL)."
+
 # ------------------------------------------------------------------ the console
-
-
-@dataclass
-class _RecordingSession(LocalBotSession):
-    """The local Bot API, also keeping each answer (the console needs sent messages' ids)."""
-
-    answered: list[tuple[TelegramMethod[Any], Any]] = field(default_factory=list)
-
-    async def make_request(
-        self, bot: Bot, method: TelegramMethod[TelegramType], timeout: int | None = None
-    ) -> TelegramType:
-        result = await super().make_request(bot, method, timeout)
-        self.answered.append((method, result))
-        return result
 
 
 class Console:
@@ -86,7 +79,7 @@ class Console:
         self._context = context
         self._out = out
         self._ansi = ansi
-        self._session = _RecordingSession()
+        self._session = RecordingBotSession()
         self._bot = create_bot(CONSOLE_TOKEN, session=self._session)
         self._updates = UpdateBuilder()
         self._photo_dir = context.settings.data_dir / "console"
@@ -94,12 +87,15 @@ class Console:
         self._keyboards: dict[int, Message] = {}  # per chat: the bot message with its last keyboard
         self.users = SimulatedUsers(context.settings.admin_ids)
         self._profile: UserProfile | None = None  # the current user as the bot stored them
+        self._demo = context.settings.llm_demo
+        self._demo_llm = build_llm(context.settings.model_copy(update={"llm_base_url": LLM_DEMO}))
         self._dispatcher = self._build_dispatcher()
 
     def _build_dispatcher(self) -> Dispatcher:
         # The ids given the admin role here join ADMIN_IDS, for this console only.
         settings = self._context.settings.model_copy(update={"admin_ids": self.users.admin_ids})
-        return create_dispatcher(replace(self._context, settings=settings))
+        llm = self._demo_llm if self._demo else self._context.llm
+        return create_dispatcher(replace(self._context, settings=settings, llm=llm))
 
     def prompt(self) -> str:
         """`you (id 100001, en, admin)> `: the language the bot speaks to this user."""
@@ -118,8 +114,13 @@ class Console:
             f"You are {user.label()} (id {user.id}, language {user.language}). "
             "Send /start to begin; :help lists console commands, :quit leaves.",
         ]
-        if not settings.llm_base_url:
-            lines.append("The AI is not configured (LLM_BASE_URL), so questions get a notice.")
+        if self._demo:
+            lines.append(DEMO_ON)
+        elif not settings.llm_base_url:
+            lines.append(
+                "The AI is not configured (LLM_BASE_URL), so questions get a notice; "
+                ":demo on answers them with an offline demo assistant."
+            )
         return "\n".join(lines)
 
     def say(self, text: str) -> None:
@@ -140,6 +141,7 @@ class Console:
         await self._refresh_profile()
 
     async def close(self) -> None:
+        await self._demo_llm.aclose()
         await self._context.close()
 
     async def _command(self, words: list[str]) -> bool:
@@ -166,6 +168,10 @@ class Console:
             case "admin", ["on" | "off" as state]:
                 self.say(self.users.set_admin(state == "on"))
                 self._dispatcher = self._build_dispatcher()
+            case "demo", ["on" | "off" as state]:
+                self._demo = state == "on"
+                self._dispatcher = self._build_dispatcher()
+                self.say(DEMO_ON if self._demo else DEMO_OFF)
             case _:
                 self.say("Unknown console command; :help lists them.")
         return True

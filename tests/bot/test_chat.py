@@ -29,7 +29,7 @@ from tests.bot.helpers import (
     user_with_points,
     without_typing,
 )
-from tests.conftest import ADMIN_ID
+from tests.conftest import ADMIN_ID, ContextFactory, harness_for
 from tests.support.clock import FakeClock
 from tests.support.factories import create_user, set_tier
 from tests.support.fake_openai import FakeOpenAI
@@ -343,3 +343,21 @@ async def test_non_text_message_is_declined_politely(
     assert calls(requests) == [("send", ME, tr(lang)("ai-only-text"))]
     assert fake_llm.requests == []
     assert await ledger(sessions, ME) == []
+
+
+@pytest.mark.parametrize("lang", LANGS)
+async def test_the_demo_assistant_answers_offline_and_the_answer_earns(
+    make_context: ContextFactory,
+    sessions: async_sessionmaker[AsyncSession],
+    fake_llm: FakeOpenAI,
+    lang: str,
+) -> None:
+    demo = harness_for(make_context(LLM_BASE_URL="demo"))
+
+    requests = await demo.send("What is staking?", user_id=ME, language_code=lang)
+
+    t = tr(lang)
+    answer = f"{t('demo-label')}\n\n{t('demo-staking')}"
+    assert without_typing(requests) == [("send", ME, escape(answer))]
+    assert await balance_of(sessions, ME) == 10  # served, so paid, as any answer
+    assert fake_llm.requests == []  # nothing left the process

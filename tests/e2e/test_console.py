@@ -89,7 +89,14 @@ def test_console_chat_points_and_a_button(console: Console, tmp_path: Path) -> N
 
     # The chat stays clean: no log line at any level; the log file records everything.
     chat = console.transcript.getvalue()
-    noise = ("points moved", "daily bonus already claimed", "Duplicate", "[info", "[warn", '"level"')
+    noise = (
+        "points moved",
+        "daily bonus already claimed",
+        "Duplicate",
+        "[info",
+        "[warn",
+        '"level"',
+    )
     for line in noise:
         assert line not in chat, chat
     log = [json.loads(line) for line in (tmp_path / "console.log").read_text().splitlines()]
@@ -127,3 +134,29 @@ def test_several_users_their_names_roles_and_languages(console: Console) -> None
     console.send(":user 200002", "Alice", prompt=alice_admin)  # the role stayed with the id
     console.send(":user x", r"Usage: :user ID \[NAME\] \[@username\]", prompt=alice_admin)
     assert console.quit() == 0, console.transcript.getvalue()
+
+
+def test_the_demo_assistant_on_and_off(console: Console) -> None:
+    console.send("What is Bitcoin?", "The AI assistant isn't connected yet")
+    console.send(":demo on", "offline demo assistant answers questions")
+    console.send(
+        "What is Bitcoin?", "🧪 Demo assistant: offline, canned answers", "Bitcoin \\(BTC\\) is"
+    )
+    console.send("/points", "Balance: 10 points")  # the demo's answer earned, as a real one
+    console.send(":demo off", "Demo assistant off")
+    console.send("Is staking safe?", "The AI assistant isn't connected yet")
+    assert console.quit() == 0, console.transcript.getvalue()
+
+
+def test_llm_base_url_demo_starts_the_console_with_the_demo(
+    database_url: str, clean_db: None, tmp_path: Path
+) -> None:
+    console = Console(console_env(database_url, tmp_path, LLM_BASE_URL="demo"))
+    try:
+        console.child.expect("The offline demo assistant answers questions")
+        console.child.expect(PROMPT)
+        console.send(":lang ru", "Telegram language set to ru", prompt=r"ru\)> ")
+        console.send("Привет!", "🧪 Демо-ассистент", "Спросите меня о биткоине", prompt=r"ru\)> ")
+        assert console.quit() == 0, console.transcript.getvalue()
+    finally:
+        console.child.close(force=True)

@@ -197,7 +197,5 @@ async def test_a_second_daily_claim_is_expected_and_logged_at_info(
     with capture_logs() as logs:
         again = await points.claim_daily_login(user_id=user)
     assert again.duplicate
-    assert [(e["event"], e["log_level"]) for e in logs] == [
-        ("daily bonus already claimed", "info")
-    ]
+    assert [(e["event"], e["log_level"]) for e in logs] == [("daily bonus already claimed", "info")]
     assert logs[0]["key"] == again.transaction_id and logs[0]["user_id"] == user

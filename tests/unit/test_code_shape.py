@@ -80,7 +80,12 @@ def test_config_imports_nothing_from_src() -> None:
 
 
 @pytest.mark.parametrize(
-    ("name", "place"), [("Bot", "src/bot/bot_factory.py"), ("LLMClient", "src/bootstrap.py")]
+    ("name", "place"),
+    [
+        ("Bot", "src/bot/bot_factory.py"),
+        ("LLMClient", "src/bootstrap.py"),
+        ("DemoAssistant", "src/bootstrap.py"),
+    ],
 )
 def test_each_client_is_built_in_one_place(name: str, place: str) -> None:
     assert constructions(name) == [place]

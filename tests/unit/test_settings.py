@@ -44,3 +44,11 @@ def test_invalid_values_name_the_variable(
     monkeypatch.setenv(name, value)
     with pytest.raises(SettingsError, match=f"invalid setting {name}"):
         load_settings(_env_file=None)
+
+
+def test_llm_base_url_takes_demo_or_an_http_url() -> None:
+    assert load_settings(_env_file=None, LLM_BASE_URL="demo").llm_demo
+    assert load_settings(_env_file=None, LLM_BASE_URL="DEMO").llm_base_url == "demo"
+    assert not load_settings(_env_file=None, LLM_BASE_URL="https://api.example/v1").llm_demo
+    with pytest.raises(SettingsError, match=r"LLM_BASE_URL: .*URL \(or demo for the console"):
+        load_settings(_env_file=None, LLM_BASE_URL="api.openai.com")
