@@ -474,7 +474,10 @@ async def test_cancel_moves_nothing_and_a_later_confirm_is_refused_politely(
 
     t = tr(lang)
     expected = "\n".join(
-        [t("admin-cancelled"), pending(lang, "grant", amount=20_000, description="Oops")]
+        [
+            t("admin-cancelled-grant", user=ALICE, id=str(TARGET), amount=20_000),
+            t("admin-description-line", description="Oops"),
+        ]
     )
     assert calls(cancelled) == [
         ("answer", t("admin-alert-cancelled"), None),
@@ -486,6 +489,40 @@ async def test_cancel_moves_nothing_and_a_later_confirm_is_refused_politely(
     assert await all_rows(sessions) == []
     (action,) = await admin_actions(sessions)
     assert action.status == "cancelled"
+
+
+async def test_deduct_and_cancel_texts_literally(
+    harness: BotHarness, points: PointsService, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    """No double negative ("loses −1,000"); a cancelled action no longer asks to confirm."""
+    await become_admin(harness, "en")
+    await make_target(sessions)
+    await points.admin_grant(user_id=TARGET, amount=30_000, admin_id=ADMIN)
+    (asked,) = [
+        c[2]
+        for c in calls(await harness.send(f"/points_deduct {TARGET} 12000 Typo", user_id=ADMIN))
+    ]
+    action_id = (await admin_actions(sessions))[-1].id
+
+    (_, (*_, cancelled)) = calls(await harness.press(f"adm_no:{action_id}", user_id=ADMIN))
+
+    assert asked == (
+        "❓ <b>Confirm the deduct</b>\n"
+        "Alice (@alice) (id <code>610001</code>) loses <b>12,000</b> points.\n"
+        "📝 Description: Typo"
+    )
+    assert cancelled == (
+        "❌ <b>Cancelled</b>: the deduct of 12,000 points from Alice (@alice)"
+        " (id <code>610001</code>). Nothing was changed.\n📝 Description: Typo"
+    )
+    assert "❓" not in cancelled and "−" not in asked
+    ru = tr("ru")
+    assert ru("admin-done-deduct", user="Alice", id="1", amount=1_000, balance=0).startswith(
+        "✅ Списано <b>1\xa0000</b> поинтов у пользователя Alice"
+    )
+    assert ru("admin-cancelled-grant", user="Alice", id="1", amount=21).startswith(
+        "❌ <b>Отменено</b>: начисление 21 поинта пользователю Alice"
+    )
 
 
 @pytest.mark.parametrize("lang", LANGS)

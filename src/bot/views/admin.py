@@ -122,8 +122,14 @@ def decision_text(t: Translator, decision: Decision, *, notified: bool | None = 
                 balance=decision.executed.outcome.balance_after,
                 amount=action.amount,
             )
-        case DecisionStatus.CANCELLED:
-            return "\n".join([t("admin-cancelled"), pending_text(t, action)])
+        case DecisionStatus.CANCELLED:  # what was called off, without the "❓ Confirm" heading
+            cancelled = t(
+                f"admin-cancelled-{action.op.value}",
+                user=user_label(action.user),
+                id=str(action.user.telegram_id),
+                amount=action.amount,
+            )
+            return "\n".join([cancelled, *_description_lines(t, action.description)])
         case DecisionStatus.EXPIRED:
             return t("admin-expired")
     raise ValueError(f"no message text for {decision.status}")  # alerts, not edits
