@@ -12,7 +12,7 @@ from src.bot.keyboards.admin import UsageTopic
 from src.bot.views.points import level_name
 from src.locales import Translator
 from src.locales.numbers import multiplier, signed
-from src.services.admin_commands import AdminInputError, AdminOp
+from src.services.admin_commands import SYNTAX_ERRORS, AdminInputError, AdminOp
 from src.services.admin_types import Decision, DecisionStatus, Executed, PendingAction, UserCard
 from src.services.points_types import HistoryEntry
 from src.services.user_types import UserProfile
@@ -58,10 +58,10 @@ def error_alert(t: Translator, error: AdminInputError) -> str:
 
 
 def error_text(t: Translator, error: AdminInputError, *, usage: AdminOp | UsageTopic) -> str:
-    """The mistake, then the command's usage line, so the admin can retype at once."""
-    return "\n".join(
-        [t(f"admin-error-{error.code.value}", **_escaped(error.args_)), usage_line(t, usage)]
-    )
+    """The mistake; for a mistake in the command's form also the usage line, so the admin can
+    retype at once (a well-formed command with, say, an unknown user needs no syntax lesson)."""
+    mistake = error_alert(t, error)
+    return f"{mistake}\n{usage_line(t, usage)}" if error.code in SYNTAX_ERRORS else mistake
 
 
 # ---------------------------------------------------------------------------- grant / deduct
