@@ -15,6 +15,7 @@ from tests.bot.helpers import (
     LANGS,
     LEVEL_ICONS,
     LEVEL_NAMES,
+    MARCH_10,
     break_method,
     calls,
     invite_link_of,
@@ -187,11 +188,11 @@ async def test_history_pages_newest_first_with_arrows(
         1,
         2,
         [
-            ("10.03 12:06", "tx-admin_grant", "+6", 121),
-            ("10.03 12:05", "tx-admin_grant", "+5", 115),
-            ("10.03 12:04", "tx-admin_grant", "+4", 110),
-            ("10.03 12:03", "tx-admin_grant", "+3", 106),
-            ("10.03 12:02", "tx-admin_grant", "+2", 103),
+            (f"{MARCH_10[lang]} 12:06", "tx-admin_grant", "+6", 121),
+            (f"{MARCH_10[lang]} 12:05", "tx-admin_grant", "+5", 115),
+            (f"{MARCH_10[lang]} 12:04", "tx-admin_grant", "+4", 110),
+            (f"{MARCH_10[lang]} 12:03", "tx-admin_grant", "+3", 106),
+            (f"{MARCH_10[lang]} 12:02", "tx-admin_grant", "+2", 103),
         ],
     )
     page2 = history_page(
@@ -199,8 +200,8 @@ async def test_history_pages_newest_first_with_arrows(
         2,
         2,
         [
-            ("10.03 12:01", "tx-admin_grant", "+1", 101),
-            ("10.03 12:00", "tx-earn_daily_login", "+100", 100),
+            (f"{MARCH_10[lang]} 12:01", "tx-admin_grant", "+1", 101),
+            (f"{MARCH_10[lang]} 12:00", "tx-earn_daily_login", "+100", 100),
         ],
     )
     assert calls(first) == [("answer", None, None), ("edit", ME, MENU_ID, page1)]
@@ -218,7 +219,7 @@ async def test_history_texts_literally(
     (_, (*_, text)) = calls(await harness.press("pts:history:1", user_id=ME))
 
     assert text.startswith("📜 <b>История</b> (страница 2 из 2)")
-    assert "10.03 12:00 · 🎁 Ежедневный бонус: <b>+100</b> → 100" in text
+    assert "10 мар. 12:00 · 🎁 Ежедневный бонус: <b>+100</b> → 100" in text
 
 
 @pytest.mark.parametrize(
@@ -279,7 +280,7 @@ async def test_history_leaves_out_unpaid_requests(harness: BotHarness, clock: Fa
 
     (_, (*_, text)) = calls(await harness.press("pts:history:0", user_id=ME))
 
-    assert text == history_page("en", 1, 1, [("10.03 12:00", "tx-earn_text_request", "+10", 10)])
+    assert text == history_page("en", 1, 1, [("10 Mar 12:00", "tx-earn_text_request", "+10", 10)])
 
 
 async def test_history_dates_are_in_the_configured_zone(moscow: BotHarness) -> None:
@@ -287,7 +288,7 @@ async def test_history_dates_are_in_the_configured_zone(moscow: BotHarness) -> N
 
     (_, (*_, text)) = calls(await moscow.press("pts:history:0", user_id=ME))
 
-    assert "10.03 15:00 · 🎁 Daily bonus: <b>+100</b> → 100" in text
+    assert "10 Mar 15:00 · 🎁 Daily bonus: <b>+100</b> → 100" in text
 
 
 # ---------------------------------------------------------------------------- leaderboard

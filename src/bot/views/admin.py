@@ -11,6 +11,7 @@ from config.points_config import PointsRules, Tier
 from src.bot.keyboards.admin import UsageTopic
 from src.bot.views.points import level_name
 from src.locales import Translator
+from src.locales.dates import day_month_time
 from src.locales.numbers import multiplier, signed
 from src.services.admin_commands import SYNTAX_ERRORS, AdminInputError, AdminOp
 from src.services.admin_types import Decision, DecisionStatus, Executed, PendingAction, UserCard
@@ -188,7 +189,7 @@ def history_line(t: Translator, entry: HistoryEntry, zone: ZoneInfo) -> str:
     key = f"tx-{entry.transaction_type}"
     line = t(
         "admin-user-history-line",
-        date=entry.created_at.astimezone(zone).strftime("%d.%m %H:%M"),
+        date=day_month_time(entry.created_at.astimezone(zone), t.language),
         type=t(key) if t.has(key) else escape(entry.transaction_type),
         amount=signed(entry.amount, t.language),
         balance=entry.balance_after,

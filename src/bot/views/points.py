@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from config.points_config import PointsRules, RequestAction, Tier
 from src.locales import Translator
+from src.locales.dates import day_month_time
 from src.locales.numbers import multiplier, signed
 from src.services.points_types import (
     BalanceView,
@@ -85,7 +86,7 @@ def history_text(t: Translator, page: HistoryPage, *, timezone: str) -> str:
         lines.append(
             t(
                 "history-line",
-                date=entry.created_at.astimezone(zone).strftime("%d.%m %H:%M"),
+                date=day_month_time(entry.created_at.astimezone(zone), t.language),
                 type=t(key) if t.has(key) else t("tx-other"),
                 amount=signed(entry.amount, t.language),
                 balance=entry.balance_after,
