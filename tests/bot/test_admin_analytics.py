@@ -377,6 +377,7 @@ async def test_chart_is_a_png_of_earned_vs_spent_per_day_for_30_days(
         "title": t("admin-chart-title", days=30),
         "earned_label": t("admin-chart-earned"),
         "spent_label": t("admin-chart-spent"),
+        "language": lang,
     }
     photo = harness.session.photos[-1]
     assert photo.data.startswith(b"\x89PNG\r\n\x1a\n") and len(photo.data) > 10_000
