@@ -361,3 +361,40 @@ async def test_the_demo_assistant_answers_offline_and_the_answer_earns(
     assert without_typing(requests) == [("send", ME, escape(answer))]
     assert await balance_of(sessions, ME) == 10  # served, so paid, as any answer
     assert fake_llm.requests == []  # nothing left the process
+
+
+GROUP = -100_500_600
+
+
+def group_message(harness: BotHarness, text: str) -> Update:
+    """`text` written in a group the bot shares with other bots."""
+    message = Message(
+        message_id=77,
+        date=datetime.now(UTC),
+        chat=Chat(id=GROUP, type="supergroup", title="Traders"),
+        from_user=harness.user(ME),
+        text=text,
+    )
+    return Update(update_id=9_000_001, message=message)
+
+
+@pytest.mark.parametrize(
+    "text", ["/points@other_bot", "/help@Other_Bot please", "/no_such_command@other_bot"]
+)
+async def test_a_command_for_another_bot_is_ignored(
+    harness: BotHarness, sessions: async_sessionmaker[AsyncSession], text: str
+) -> None:
+    requests = await harness.feed(group_message(harness, text))
+
+    assert calls(requests) == []  # not even "I don't know that command"
+    assert await ledger(sessions, ME) == []
+
+
+async def test_a_command_naming_this_bot_is_answered(harness: BotHarness) -> None:
+    """The local Bot API's bot is @syntra_bot: a mention of it, in any case, is ours."""
+    unknown = await harness.feed(group_message(harness, "/no_such_command@syntra_bot"))
+    helped = await harness.feed(group_message(harness, "/help@Syntra_Bot"))
+
+    assert calls(unknown) == [("send", GROUP, tr("en")("unknown-command"))]
+    assert [c[:2] for c in calls(helped)] == [("send", GROUP)]
+    assert "/points" in calls(helped)[0][2]
