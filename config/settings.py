@@ -170,10 +170,12 @@ def load_settings(**overrides: object) -> Settings:
     except ValidationError as exc:
         lines = []
         for error in exc.errors():
+            # pydantic prefixes our validators' messages with "Value error, ": noise to an operator.
+            message = error["msg"].removeprefix("Value error, ")
             if error["loc"]:
-                lines.append(f"invalid setting {str(error['loc'][0]).upper()}: {error['msg']}")
+                lines.append(f"invalid setting {str(error['loc'][0]).upper()}: {message}")
             else:  # a rule across settings; its message names the variables
-                lines.append(f"invalid settings: {error['msg'].removeprefix('Value error, ')}")
+                lines.append(f"invalid settings: {message}")
         raise SettingsError("; ".join(lines)) from None
 
 
