@@ -79,6 +79,7 @@ async def test_points_card_shows_balance_level_progress_streak_rank_today_and_li
                 level=2,
                 multiplier=multiplier("1.1", lang),
             ),
+            t("points-lifetime", earned=3011),
             t("points-progress", bar="▰▰▰▰▰▱▱▱▱▱", percent=50),  # (3011-1000)/4000
             t("points-to-next", missing=1989, icon="🔍", name=LEVEL_NAMES[lang][2]),
             "",
@@ -115,6 +116,26 @@ async def test_points_card_literally(
     assert "Today from requests: 0 / 10,000" in en
     link = await invite_link_of(sessions, ME + 1)
     assert link.startswith("https://t.me/syntra_bot?start=ref_") and link in en
+
+
+async def test_points_card_shows_the_lifetime_figure_the_next_level_is_computed_from(
+    harness: BotHarness, points: PointsService, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    """Balance 23,000 and "15,000 points to Master" only add up with the 35,000 earned shown."""
+    await user_with_points(sessions, points, ME, "en", 35_000)
+    await points.admin_deduct(user_id=ME, amount=12_000, admin_id=ADMIN_ID)
+
+    (text,) = [c[2] for c in calls(await harness.send("/points", user_id=ME))]
+
+    lines = text.splitlines()
+    assert "Balance: <b>23,000</b> points" in lines
+    earned = "📈 Earned in total: 35,000 (the level counts these; spending never lowers it)"
+    assert lines.index(earned) < lines.index("15,000 points to 💎 Master")
+    ru = tr("ru")("points-lifetime", earned=35_000)
+    assert (
+        ru
+        == "📈 Заработано за всё время: 35\xa0000 (уровень считается по ним; траты его не снижают)"
+    )
 
 
 @pytest.mark.parametrize("lang", LANGS)
@@ -450,7 +471,7 @@ async def test_how_to_earn_ignores_an_expired_tier(
 # ---------------------------------------------------------------------------- /level
 
 
-def levels(lang: str, mine: int, footer: str) -> str:
+def levels(lang: str, mine: int, footer: str, *, earned: int) -> str:
     t = tr(lang)
     required = [0, 1000, 5000, 15000, 50000, 150000]
     mults = ["1.0", "1.1", "1.2", "1.3", "1.5", "2.0"]
@@ -464,7 +485,7 @@ def levels(lang: str, mine: int, footer: str) -> str:
             multiplier=multiplier(mults[n], lang),
         )
         lines.append(t("level-you", line=line) if n + 1 == mine else line)
-    return "\n".join([*lines, "", footer])
+    return "\n".join([*lines, "", t("points-lifetime", earned=earned), footer])
 
 
 @pytest.mark.parametrize("lang", LANGS)
@@ -480,7 +501,7 @@ async def test_level_lists_all_levels_marks_mine_and_says_what_is_missing(
     requests = await harness.send("/level", user_id=ME)
 
     footer = tr(lang)("level-missing", missing=9000, icon="⭐", name=LEVEL_NAMES[lang][3])
-    assert calls(requests) == [("send", ME, levels(lang, 3, footer))]
+    assert calls(requests) == [("send", ME, levels(lang, 3, footer, earned=6000))]
 
 
 async def test_level_literally(harness: BotHarness) -> None:
@@ -505,7 +526,8 @@ async def test_level_at_the_top(
 
     requests = await harness.send("/level", user_id=ME)
 
-    assert calls(requests) == [("send", ME, levels(lang, 6, tr(lang)("level-max")))]
+    expected = levels(lang, 6, tr(lang)("level-max"), earned=200_000)
+    assert calls(requests) == [("send", ME, expected)]
 
 
 # ---------------------------------------------------------------------------- stale buttons

@@ -53,6 +53,9 @@ def points_card(
             level=balance.level,
             multiplier=multiplier(balance.earning_multiplier, t.language),
         ),
+        # What "N points to the next level" is computed from: not the balance, which spending
+        # lowers, but everything ever earned.
+        t("points-lifetime", earned=balance.lifetime_earned),
         t(
             "points-progress",
             bar=progress_bar(balance.progress_to_next_level),
@@ -174,7 +177,7 @@ def levels_text(t: Translator, rules: PointsRules, balance: BalanceView) -> str:
             multiplier=multiplier(rule.earning_multiplier, t.language),
         )
         lines.append(t("level-you", line=line) if rule.level == balance.level else line)
-    lines.append("")
+    lines += ["", t("points-lifetime", earned=balance.lifetime_earned)]
     if balance.level >= rules.max_level:
         lines.append(t("level-max"))
     else:
