@@ -117,9 +117,10 @@ service_start() {
   # Refuse early, in this terminal, on what would stop the service anyway (token, settings).
   "$PY" "$ROOT/$entry" --check || return 1
   mkdir -p "$RUN_DIR" "$LOG_DIR"
-  local ready="$RUN_DIR/$name.ready"
+  local ready="$RUN_DIR/$name.ready" out="$LOG_DIR/$name.out" before
   rm -f "$ready"
-  SYNTRA_READY_FILE="$ready" nohup "$PY" "$ROOT/$entry" >>"$LOG_DIR/$name.out" 2>&1 </dev/null &
+  before="$(stat -c %s "$out" 2>/dev/null || echo 0)"  # what this start adds to $out comes after
+  SYNTRA_READY_FILE="$ready" nohup "$PY" "$ROOT/$entry" >>"$out" 2>&1 </dev/null &
   pid=$!
   echo "$pid" >"$RUN_DIR/$name.pid"
   # Wait until it serves (it touches $ready once started up: migrations applied, commands
@@ -129,8 +130,11 @@ service_start() {
   while [ ! -f "$ready" ] && [ "$waited" -lt 600 ]; do
     if ! alive "$pid"; then
       rm -f "$RUN_DIR/$name.pid"
-      echo "$name: failed to start; last lines of $LOG_DIR/$name.out:" >&2
-      tail -n 5 "$LOG_DIR/$name.out" >&2
+      # The service's own last line says why (bot.py prints one for every expected failure;
+      # for a crash it is the exception). One line here; the details are in the log.
+      local reason
+      reason="$(tail -c +"$((before + 1))" "$out" | grep -v '^[[:space:]]*$' | tail -n 1 || true)"
+      echo "$name: failed to start: ${reason#"$name: "} (log: $LOG_DIR/$name.log)" >&2
       return 1
     fi
     sleep 0.1
@@ -227,7 +231,7 @@ main() {
   case "$cmd" in
     help | -h | --help) cmd_help ;;
     install) ensure_venv; echo "Environment ready: $VENV" ;;
-    migrate) ensure_venv; "$VENV/bin/alembic" upgrade head && echo "Database is at the latest migration." ;;
+    migrate) ensure_venv; "$PY" -m src.migrate ;;
     test) cmd_test "$@" ;;
     bench)
       ensure_venv

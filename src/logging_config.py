@@ -24,6 +24,18 @@ _SHARED: list[structlog.types.Processor] = [
 ]
 
 
+# An event the process also prints itself, as its one line on stderr (bot.py's reason for not
+# starting): it goes to the log file, and the stderr handler leaves it out so the operator's
+# terminal shows that line once, not twice.
+PRINTED = "printed"
+
+
+class _NotPrinted(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        event = record.msg
+        return not (isinstance(event, dict) and event.get(PRINTED))
+
+
 def _renderer(fmt: LogFormat) -> structlog.types.Processor:
     if fmt is LogFormat.JSON:
         return structlog.processors.JSONRenderer(ensure_ascii=False)
@@ -58,6 +70,7 @@ def configure_logging(
 
     if to_stderr:
         stream = logging.StreamHandler(sys.stderr)
+        stream.addFilter(_NotPrinted())
         stream.setFormatter(_formatter(console_fmt))
         handlers.append(stream)
 

@@ -31,8 +31,7 @@ from aiogram.methods import (
 )
 from aiogram.types import InlineKeyboardMarkup, Message, Update
 
-from config.points_config import PointsConfigError
-from config.settings import LLM_DEMO, SettingsError, get_settings
+from config.settings import LLM_DEMO, get_settings
 from src.bootstrap import AppContext, build_context, build_llm, prepare_database
 from src.bot.bot_factory import create_bot
 from src.bot.console_render import keyboard_buttons, render
@@ -42,6 +41,7 @@ from src.bot.local_session import RecordingBotSession
 from src.bot.updates import UpdateBuilder
 from src.locales import LANGUAGES
 from src.logging_config import configure_logging
+from src.operator_errors import run_operator_command
 from src.services.user_types import UserProfile
 
 log = structlog.get_logger("console")
@@ -279,11 +279,12 @@ def shown(path: Path) -> Path:
 
 
 def main() -> int:
-    try:
-        settings = get_settings()
-    except SettingsError as exc:
-        print(f"console: {exc}", file=sys.stderr)
-        return 2
+    # A bad setting or a database that is down ends in one line, not a traceback.
+    return run_operator_command("console", _run)
+
+
+def _run() -> int:
+    settings = get_settings()
     configure_logging(
         level=settings.log_level,
         fmt=settings.log_format,
@@ -291,20 +292,15 @@ def main() -> int:
         to_stderr=False,  # the terminal is the chat; the file gets everything
     )
     print("Starting the Syntra console (database, migrations)...", flush=True)
-    try:
-        context = build_context(settings)
-    except PointsConfigError as exc:
-        print(f"console: {exc}", file=sys.stderr)
-        return 2
+    context = build_context(settings)
     # One event loop for the whole chat; input() runs between its turns, so Ctrl-C just works.
     with asyncio.Runner() as runner:
         try:
             runner.run(prepare_database(context))
-        except Exception as exc:
-            log.exception("console could not prepare the database")
-            print(f"console: cannot prepare the database: {exc}", file=sys.stderr)
+        except Exception:
+            log.exception("console could not prepare the database")  # the details, in the file
             runner.run(context.close())
-            return 1
+            raise
         ansi = sys.stdout.isatty() and "NO_COLOR" not in os.environ
         console = Console(context, ansi=ansi)
         runner.run(console.start())

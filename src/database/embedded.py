@@ -174,4 +174,6 @@ def _main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(_main(sys.argv[1:]))
+    from src.operator_errors import run_operator_command
+
+    raise SystemExit(run_operator_command("db", lambda: _main(sys.argv[1:])))
