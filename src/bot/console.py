@@ -278,6 +278,13 @@ def shown(path: Path) -> Path:
         return path
 
 
+def farewell(database_url: str | None) -> str:
+    if database_url:
+        return "Bye."
+    # It serves every process of this checkout, so it outlives the console on purpose.
+    return "Bye. The embedded PostgreSQL keeps running; ./manage.sh db stop stops it."
+
+
 def main() -> int:
     # A bad setting or a database that is down ends in one line, not a traceback.
     return run_operator_command("console", _run)
@@ -308,7 +315,7 @@ def _run() -> int:
             _chat(runner, console)
         finally:
             runner.run(console.close())
-    print("Bye.")
+    print(farewell(settings.database_url))
     return 0
 
 
