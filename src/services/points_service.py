@@ -331,7 +331,10 @@ class PointsService(PointsReads):
             "balance_after": outcome.balance_after,
             "key": key,
         }
-        if outcome.duplicate:
+        if outcome.duplicate and transaction_type == TransactionType.DAILY_LOGIN:
+            # A returning user claiming again the same day: expected, not a redelivery.
+            log.info("daily bonus already claimed", **fields)
+        elif outcome.duplicate:
             log.warning("Duplicate transaction", outcome=outcome.outcome.value, **fields)
         elif outcome.paid:
             log.info("💎 points moved", outcome=outcome.outcome.value, **fields)
