@@ -26,6 +26,11 @@ NO_TOKEN = (
     "or try the bot without Telegram: ./manage.sh console"
 )
 
+DEMO_REFUSED = (
+    "LLM_BASE_URL=demo is the offline demo assistant, for ./manage.sh console only: "
+    "set an OpenAI-compatible API (LLM_BASE_URL, LLM_API_KEY, LLM_MODEL) or leave it empty"
+)
+
 TOKEN_REFUSED = (
     "Telegram refused BOT_TOKEN (401 Unauthorized): copy the token from @BotFather into .env "
     "again, or revoke it there and use the new one"
@@ -90,7 +95,40 @@ def preflight() -> Settings | None:
     if settings.bot_token is None:
         print(f"bot: {NO_TOKEN}", file=sys.stderr)
         return None
+    if settings.llm_demo:  # canned answers must never reach Telegram users
+        print(f"bot: {DEMO_REFUSED}", file=sys.stderr)
+        return None
     return settings
+
+
+def start_failure(exc: Exception, settings: Settings) -> str | None:
+    """Why the bot cannot run, in one line, for the failures an operator can expect (None for
+    a bug): Telegram unreachable or refusing, the webhook port taken, the database."""
+    import errno
+
+    from aiogram.exceptions import (
+        TelegramAPIError,
+        TelegramNetworkError,
+        TelegramUnauthorizedError,
+    )
+
+    from src.operator_errors import describe_failure
+
+    api = settings.telegram_api_base or "https://api.telegram.org"
+    if isinstance(exc, TelegramUnauthorizedError):
+        return TOKEN_REFUSED
+    if isinstance(exc, TelegramNetworkError):
+        reason = exc.message.removeprefix("HTTP Client says - ")
+        return (
+            f"cannot reach the Telegram Bot API at {api} ({reason}): "
+            "check the network, a proxy or TELEGRAM_API_BASE"
+        )
+    if isinstance(exc, TelegramAPIError):
+        return f"the Telegram Bot API at {api} refused {exc.method.__api_method__}: {exc.message}"
+    if isinstance(exc, OSError) and exc.errno == errno.EADDRINUSE:
+        listen = f"{settings.webhook_listen_host}:{settings.webhook_listen_port}"
+        return f"cannot listen on {listen} (WEBHOOK_LISTEN_HOST/PORT): address already in use"
+    return describe_failure(exc, database_url=settings.database_url)
 
 
 def main(argv: list[str]) -> int:
@@ -100,9 +138,8 @@ def main(argv: list[str]) -> int:
     if "--check" in argv:
         return 0
     import structlog
-    from aiogram.exceptions import TelegramUnauthorizedError
 
-    from src.logging_config import configure_logging, secret_values
+    from src.logging_config import PRINTED, configure_logging, secret_values
 
     log = structlog.get_logger("bot")
     configure_logging(
@@ -113,9 +150,14 @@ def main(argv: list[str]) -> int:
     )
     try:
         asyncio.run(run(settings))
-    except TelegramUnauthorizedError:
-        log.error("telegram refused the bot token")
-        print(f"bot: {TOKEN_REFUSED}", file=sys.stderr)
+    except Exception as exc:
+        reason = start_failure(exc, settings)
+        if reason is None:
+            log.exception("bot failed")
+            raise
+        # One line for the operator (stderr: ./manage.sh start shows it); the log keeps it too.
+        log.error("bot cannot run", reason=reason, **{PRINTED: True})
+        print(f"bot: {reason}", file=sys.stderr)
         return 1
     log.info("bot stopped")
     return 0

@@ -5,7 +5,8 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$ROOT"
-VENV="$ROOT/.venv"
+# SYNTRA_VENV puts the virtual environment elsewhere (a deployment may keep code read-only).
+VENV="${SYNTRA_VENV:-$ROOT/.venv}"
 PY="$VENV/bin/python"
 
 die() { echo "manage.sh: $*" >&2; exit 1; }
@@ -22,21 +23,36 @@ find_python() {
   return 1
 }
 
-# Create the venv and (re)install requirements when they changed since the last install.
+# Create the venv and install what the command needs, again only when the requirements changed.
+# `ensure_venv` (runtime: start, console, migrate, ...) installs requirements.txt alone;
+# `ensure_venv dev` (test, bench) also requirements-dev.txt (ruff, mypy, pytest, ...). Each
+# level has its stamp, the hash of the files it installed: a venv made for `start` is topped up
+# by the first `test`, and a venv made by `test` already has everything `start` needs.
 ensure_venv() {
+  local level="${1:-runtime}"
   if [ ! -x "$PY" ]; then
     local python
     python="$(find_python)" || die "Python 3.11 or newer is required (python3 --version)"
-    echo "Creating virtual environment in .venv ($("$python" --version))..."
+    echo "Creating virtual environment in $VENV ($("$python" --version))..."
     "$python" -m venv "$VENV" || die "cannot create a venv (on Debian/Ubuntu: apt install python3-venv)"
   fi
-  local stamp="$VENV/.requirements.sha256" wanted
-  wanted="$(cat requirements.txt requirements-dev.txt | sha256sum | cut -d' ' -f1)"
-  if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$wanted" ]; then
-    echo "Installing requirements..."
+  local runtime_stamp="$VENV/.requirements.sha256" dev_stamp="$VENV/.requirements-dev.sha256"
+  local runtime_hash dev_hash
+  runtime_hash="$(sha256sum requirements.txt | cut -d' ' -f1)"
+  dev_hash="$(cat requirements.txt requirements-dev.txt | sha256sum | cut -d' ' -f1)"
+  if [ "$level" = dev ]; then
+    [ "$(cat "$dev_stamp" 2>/dev/null)" = "$dev_hash" ] && return 0
+    echo "Installing requirements and the development tools..."
     "$PY" -m pip install --quiet --upgrade pip >/dev/null
     "$PY" -m pip install --quiet -r requirements-dev.txt || die "pip install failed"
-    echo "$wanted" >"$stamp"
+    echo "$dev_hash" >"$dev_stamp"
+    echo "$runtime_hash" >"$runtime_stamp"  # requirements-dev.txt includes requirements.txt
+  else
+    [ "$(cat "$runtime_stamp" 2>/dev/null)" = "$runtime_hash" ] && return 0
+    echo "Installing requirements..."
+    "$PY" -m pip install --quiet --upgrade pip >/dev/null
+    "$PY" -m pip install --quiet -r requirements.txt || die "pip install failed"
+    echo "$runtime_hash" >"$runtime_stamp"
   fi
 }
 
@@ -44,7 +60,8 @@ cmd_help() {
   cat <<'HELP'
 Usage: ./manage.sh <command> [args]
 
-  install              create .venv and install requirements (done on demand by every command)
+  install [dev]        create .venv and install requirements.txt (with dev: also the test tools
+                       of requirements-dev.txt); every command does it on demand
   migrate              apply database migrations (alembic upgrade head)
   test                 ruff (lint + format check), mypy, then pytest on a real PostgreSQL
   chaos [pytest args]  only the fault tests (kill -9, database down, stop mid-answer; also in test)
@@ -126,20 +143,25 @@ service_start() {
   # Refuse early, in this terminal, on what would stop the service anyway (token, settings).
   "$PY" "${SERVICE_ARGS[@]}" --check || return 1
   mkdir -p "$RUN_DIR" "$LOG_DIR"
-  local ready="$RUN_DIR/$name.ready"
+  local ready="$RUN_DIR/$name.ready" out="$LOG_DIR/$name.out" before
   rm -f "$ready"
-  SYNTRA_READY_FILE="$ready" nohup "$PY" "${SERVICE_ARGS[@]}" >>"$LOG_DIR/$name.out" 2>&1 </dev/null &
+  before="$(stat -c %s "$out" 2>/dev/null || echo 0)"  # what this start adds to $out comes after
+  SYNTRA_READY_FILE="$ready" nohup "$PY" "${SERVICE_ARGS[@]}" >>"$out" 2>&1 </dev/null &
   pid=$!
   echo "$pid" >"$RUN_DIR/$name.pid"
   # Wait until it serves (it touches $ready once started up: migrations applied; the bot's
-  # commands set and polling or webhook on; the API's port bound) or ends (bad setting, database down, token refused), so the
+  # commands set and polling or webhook on; the API's port bound) or ends (bad setting,
+  # database down, token refused), so the
   # exit code tells which. A start slower than 60 s is reported, not treated as a failure.
   local waited=0
   while [ ! -f "$ready" ] && [ "$waited" -lt 600 ]; do
     if ! alive "$pid"; then
       rm -f "$RUN_DIR/$name.pid"
-      echo "$name: failed to start; last lines of $LOG_DIR/$name.out:" >&2
-      tail -n 5 "$LOG_DIR/$name.out" >&2
+      # The service's own last line says why (bot.py prints one for every expected failure;
+      # for a crash it is the exception). One line here; the details are in the log.
+      local reason
+      reason="$(tail -c +"$((before + 1))" "$out" | grep -v '^[[:space:]]*$' | tail -n 1 || true)"
+      echo "$name: failed to start: ${reason#"$name: "} (log: $LOG_DIR/$name.log)" >&2
       return 1
     fi
     sleep 0.1
@@ -220,7 +242,7 @@ cmd_logs() {
 }
 
 cmd_test() {
-  ensure_venv
+  ensure_venv dev
   echo "== ruff check"; "$VENV/bin/ruff" check .
   echo "== ruff format --check"; "$VENV/bin/ruff" format --check .
   echo "== mypy config src bot.py"; "$VENV/bin/mypy" config src bot.py
@@ -269,12 +291,18 @@ main() {
   shift || true
   case "$cmd" in
     help | -h | --help) cmd_help ;;
-    install) ensure_venv; echo "Environment ready: $VENV" ;;
-    migrate) ensure_venv; "$VENV/bin/alembic" upgrade head && echo "Database is at the latest migration." ;;
+    install)
+      case "${1:-}" in
+        "") ensure_venv ;;
+        dev) ensure_venv dev ;;
+        *) die "unknown install level '$1' (install, or install dev)" ;;
+      esac
+      echo "Environment ready: $VENV" ;;
+    migrate) ensure_venv; "$PY" -m src.migrate ;;
     test) cmd_test "$@" ;;
-    chaos) ensure_venv; "$PY" -m pytest -m chaos "$@" ;;
+    chaos) ensure_venv dev; "$PY" -m pytest -m chaos "$@" ;;
     bench)
-      ensure_venv
+      ensure_venv dev
       case "${1:-earn}" in
         earn) shift || true; "$PY" -m bench.earn_bench "$@" ;;
         analytics) shift; "$PY" -m bench.analytics_bench "$@" ;;

@@ -12,13 +12,24 @@ from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # On SIGTERM, updates in flight get the LLM's own timeout plus this long to send their answer
 # and write their award (every database wait on that path is bounded well below it).
 SHUTDOWN_MARGIN_SECONDS = 15.0
+
+
+# LLM_BASE_URL=demo: the offline demo assistant (console only; bot.py refuses it).
+LLM_DEMO = "demo"
 
 
 class LogFormat(StrEnum):
@@ -116,9 +127,15 @@ class Settings(BaseSettings):
 
     @field_validator("telegram_api_base", "webhook_url", "llm_base_url", "public_base_url")
     @classmethod
-    def _http_url(cls, value: str | None) -> str | None:
+    def _http_url(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if info.field_name == "llm_base_url" and value is not None and value.lower() == LLM_DEMO:
+            return LLM_DEMO
         if value is not None and not value.startswith(("http://", "https://")):
-            raise ValueError("must be an http:// or https:// URL")
+            demo = f" (or {LLM_DEMO} for the console's offline demo)"
+            raise ValueError(
+                "must be an http:// or https:// URL"
+                + (demo if info.field_name == "llm_base_url" else "")
+            )
         return value.rstrip("/") if value else value
 
     @field_validator("mini_app_url")
@@ -127,6 +144,11 @@ class Settings(BaseSettings):
         if value is not None and not value.startswith("https://"):
             raise ValueError("must be an https:// URL (Telegram opens Mini Apps over HTTPS only)")
         return value
+
+    @property
+    def llm_demo(self) -> bool:
+        """LLM_BASE_URL=demo: the offline demo assistant instead of an AI service."""
+        return self.llm_base_url == LLM_DEMO
 
     @field_validator("webhook_secret")
     @classmethod
@@ -185,10 +207,12 @@ def load_settings(**overrides: object) -> Settings:
     except ValidationError as exc:
         lines = []
         for error in exc.errors():
+            # pydantic prefixes our validators' messages with "Value error, ": noise to an operator.
+            message = error["msg"].removeprefix("Value error, ")
             if error["loc"]:
-                lines.append(f"invalid setting {str(error['loc'][0]).upper()}: {error['msg']}")
+                lines.append(f"invalid setting {str(error['loc'][0]).upper()}: {message}")
             else:  # a rule across settings; its message names the variables
-                lines.append(f"invalid settings: {error['msg'].removeprefix('Value error, ')}")
+                lines.append(f"invalid settings: {message}")
         raise SettingsError("; ".join(lines)) from None
 
 

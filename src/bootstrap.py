@@ -26,6 +26,7 @@ from config.settings import PROJECT_ROOT, Settings
 from src.database.engine import create_engine, create_session_factory, resolve_database_urls
 from src.services.admin_service import AdminService
 from src.services.analytics_service import AnalyticsService
+from src.services.demo_assistant import DemoAssistant
 from src.services.failures import FailureCounter
 from src.services.llm_client import LLMClient
 from src.services.onboarding_service import OnboardingService
@@ -109,10 +110,17 @@ def build_context(
             timezone=settings.timezone,
             clock=clock,
         ),
-        llm=LLMClient.from_settings(settings),
+        llm=build_llm(settings),
         failures=failures,
         owns_engine=own_engine,
     )
+
+
+def build_llm(settings: Settings) -> LLMClient:
+    """The assistant's client: the offline demo for LLM_BASE_URL=demo, else the API's."""
+    if settings.llm_demo:
+        return DemoAssistant()
+    return LLMClient.from_settings(settings)
 
 
 def migrate(database_url: str) -> None:

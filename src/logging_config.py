@@ -131,6 +131,18 @@ def _log_thread_uncaught(args: threading.ExceptHookArgs) -> None:
         _log_uncaught(args.exc_type, args.exc_value, args.exc_traceback)
 
 
+# An event the process also prints itself, as its one line on stderr (bot.py's reason for not
+# starting): it goes to the log file, and the stderr handler leaves it out so the operator's
+# terminal shows that line once, not twice.
+PRINTED = "printed"
+
+
+class _NotPrinted(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        event = record.msg
+        return not (isinstance(event, dict) and event.get(PRINTED))
+
+
 def _renderer(fmt: LogFormat) -> structlog.types.Processor:
     if fmt is LogFormat.JSON:
         return structlog.processors.JSONRenderer(ensure_ascii=False)
@@ -154,24 +166,24 @@ def configure_logging(
     level: str = "INFO",
     fmt: LogFormat | None = None,
     log_file: Path | None = None,
-    stderr_level: str | None = None,
+    to_stderr: bool = True,
     secrets: Iterable[str] = (),
 ) -> None:
     """Route structlog and stdlib logging to stderr and, if given, to a JSON-lines file.
 
-    `stderr_level` raises the bar for stderr only (the console keeps its chat readable with
-    WARNING while the file still gets everything from `level` up). `secrets` are masked in
+    `to_stderr=False` writes to the file only: the console's terminal is the chat, and a log
+    line printed above the bot's reply would read as part of it. `secrets` are masked in
     every line (see `secret_values`), on top of what is masked by its shape.
     """
     redactor = Redactor(secrets)
     console_fmt = fmt or (LogFormat.CONSOLE if sys.stderr.isatty() else LogFormat.JSON)
     handlers: list[logging.Handler] = []
 
-    stream = logging.StreamHandler(sys.stderr)
-    if stderr_level is not None:
-        stream.setLevel(stderr_level)
-    stream.setFormatter(_formatter(console_fmt, redactor))
-    handlers.append(stream)
+    if to_stderr:
+        stream = logging.StreamHandler(sys.stderr)
+        stream.addFilter(_NotPrinted())
+        stream.setFormatter(_formatter(console_fmt, redactor))
+        handlers.append(stream)
 
     if log_file is not None:
         log_file.parent.mkdir(parents=True, exist_ok=True)

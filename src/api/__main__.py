@@ -90,13 +90,33 @@ async def serve(settings: Settings, extend: Callable[[FastAPI], None] | None = N
             timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
         )
         server = ReadyServer(config)
+        # Bound here, not by uvicorn (which exits on a taken port): the failure is ours to word.
+        listener = socket.socket(socket.AF_INET6 if ":" in settings.api_host else socket.AF_INET)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            listener.bind((settings.api_host, settings.api_port))
+        except OSError:
+            listener.close()
+            raise
         # uvicorn stops gracefully on SIGTERM/SIGINT, then raises the signal again for the
         # handler it found installed: make that a no-op so we close the context and exit 0.
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: None)
-        await server.serve()
+        await server.serve(sockets=[listener])
     finally:
         await context.close()
+
+
+def start_failure(exc: Exception, settings: Settings) -> str | None:
+    """Why the API cannot run, in one line (None for a bug): the port taken, the database."""
+    import errno
+
+    from src.operator_errors import describe_failure
+
+    if isinstance(exc, OSError) and exc.errno == errno.EADDRINUSE:
+        listen = f"{settings.api_host}:{settings.api_port}"
+        return f"cannot listen on {listen} (API_HOST/API_PORT): address already in use"
+    return describe_failure(exc, database_url=settings.database_url)
 
 
 def main(argv: list[str]) -> int:
@@ -107,13 +127,26 @@ def main(argv: list[str]) -> int:
         return 0
     import structlog
 
-    from src.logging_config import configure_logging
+    from src.logging_config import PRINTED, configure_logging, secret_values
 
     configure_logging(
-        level=settings.log_level, fmt=settings.log_format, log_file=settings.log_dir / "api.log"
+        level=settings.log_level,
+        fmt=settings.log_format,
+        log_file=settings.log_dir / "api.log",
+        secrets=secret_values(settings),
     )
     log = structlog.get_logger("api")
-    asyncio.run(serve(settings))
+    try:
+        asyncio.run(serve(settings))
+    except Exception as exc:
+        reason = start_failure(exc, settings)
+        if reason is None:
+            log.exception("api failed")
+            raise
+        # One line for the operator (stderr: ./manage.sh start shows it); the log keeps it too.
+        log.error("api cannot run", reason=reason, **{PRINTED: True})
+        print(f"api: {reason}", file=sys.stderr)
+        return 1
     log.info("api stopped")
     return 0
 

@@ -174,6 +174,20 @@ class LocalBotSession(BaseSession):
         return taken
 
 
+@dataclass
+class RecordingBotSession(LocalBotSession):
+    """Also keeps each request with its answer (the console needs the sent messages' ids)."""
+
+    answered: list[tuple[TelegramMethod[Any], Any]] = field(default_factory=list)
+
+    async def make_request(
+        self, bot: Bot, method: TelegramMethod[TelegramType], timeout: int | None = None
+    ) -> TelegramType:
+        result = await super().make_request(bot, method, timeout)
+        self.answered.append((method, result))
+        return result
+
+
 def local_bot(
     token: str = "42:LOCAL", *, refuse_no_op_edits: bool = True
 ) -> tuple[Bot, LocalBotSession]:

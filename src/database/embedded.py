@@ -304,8 +304,6 @@ def _main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    try:
-        raise SystemExit(_main(sys.argv[1:]))
-    except EmbeddedError as exc:
-        print(f"embedded PostgreSQL: {exc}", file=sys.stderr)
-        raise SystemExit(1) from None
+    from src.operator_errors import run_operator_command
+
+    raise SystemExit(run_operator_command("db", lambda: _main(sys.argv[1:])))

@@ -39,6 +39,18 @@ class AdminErrorCode(StrEnum):
     INSUFFICIENT = "insufficient"  # args: user, balance, amount
 
 
+# Mistakes in the command's form: the answer repeats the usage line. The others (an amount out
+# of range, an unknown user, a short balance) come from a correctly written command.
+SYNTAX_ERRORS = frozenset(
+    {
+        AdminErrorCode.MISSING_ARGS,
+        AdminErrorCode.MISSING_USER,
+        AdminErrorCode.USER_FORMAT,
+        AdminErrorCode.NOT_INTEGER,
+    }
+)
+
+
 class AdminInputError(Exception):
     """Bad admin input; nothing was written when it is raised."""
 

@@ -148,4 +148,6 @@ async def _main() -> int:
 if __name__ == "__main__":
     import asyncio
 
-    raise SystemExit(asyncio.run(_main()))
+    from src.operator_errors import run_operator_command
+
+    raise SystemExit(run_operator_command("audit", lambda: asyncio.run(_main())))

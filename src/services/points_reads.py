@@ -60,8 +60,9 @@ class PointsReads:
         clock: Clock | None = None,
     ) -> None:
         self._sessions = session_factory
-        # The balance read runs outside a transaction block: one round trip, no BEGIN/ROLLBACK.
-        self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
+        # AUTOCOMMIT: each ledger call (PointsService) and the balance read is a single-statement
+        # transaction: one round trip, no BEGIN/COMMIT around it.
+        self._ledger_engine = engine.execution_options(isolation_level="AUTOCOMMIT")
         self._rules = rules
         self._timezone = timezone
         self._tz = ZoneInfo(timezone)
@@ -94,7 +95,7 @@ class PointsReads:
     async def get_balance(self, *, user_id: int, language: str = "en") -> BalanceView:
         # The hottest read (every /points, every Mini App call): one autocommit SELECT on the
         # driver, no ORM session (docs/PERFORMANCE.md, API).
-        async with self._autocommit.connect() as conn:
+        async with self._ledger_engine.connect() as conn:
             try:
                 row = await points_queries.balance_row(conn, user_id)
             except CONNECTION_LOST as exc:

@@ -56,8 +56,6 @@ class PointsService(PointsReads):
         super().__init__(
             engine, session_factory=session_factory, rules=rules, timezone=timezone, clock=clock
         )
-        # AUTOCOMMIT: each ledger call is a single-statement transaction (one round trip).
-        self._ledger_engine = engine.execution_options(isolation_level="AUTOCOMMIT")
         self._max_retries = max_retries
         self._levels = LevelArrays(
             thresholds=[lvl.points_required for lvl in rules.levels],
@@ -333,7 +331,10 @@ class PointsService(PointsReads):
             "key": key,
         }
         metrics.record_points(outcome)
-        if outcome.duplicate:
+        if outcome.duplicate and transaction_type == TransactionType.DAILY_LOGIN:
+            # A returning user claiming again the same day: expected, not a redelivery.
+            log.info("daily bonus already claimed", **fields)
+        elif outcome.duplicate:
             log.warning("Duplicate transaction", outcome=outcome.outcome.value, **fields)
         elif outcome.paid:
             log.info("💎 points moved", outcome=outcome.outcome.value, **fields)

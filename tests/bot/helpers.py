@@ -29,6 +29,8 @@ LEVEL_NAMES = {
     "ru": ["Новичок", "Трейдер", "Аналитик", "Эксперт", "Мастер", "Легенда"],
 }
 LEVEL_ICONS = ["🌱", "📈", "🔍", "⭐", "💎", "👑"]
+# The tests' day (FakeClock: 10 March 2026) as history lines write it, unambiguously.
+MARCH_10 = {"en": "10 Mar", "ru": "10 мар."}
 
 Call = tuple[Any, ...]
 

@@ -209,7 +209,8 @@ def body(lang: str, section: str, f: Figures) -> list[str]:
 def screen(lang: str, section: str, lines: list[str]) -> str:
     t = tr(lang)
     head = [t("admin-an-title", section=t(f"admin-an-tab-{section}"))]
-    stamp = t("admin-an-updated", time="10.03.2026 12:00:00 (UTC)")
+    day = "10 Mar" if lang == "en" else "10 мар."  # unambiguous in both languages
+    stamp = t("admin-an-updated", time=f"{day} 2026 12:00:00 (UTC)")
     return "\n".join([*head, "", *lines, "", stamp])
 
 
@@ -376,6 +377,7 @@ async def test_chart_is_a_png_of_earned_vs_spent_per_day_for_30_days(
         "title": t("admin-chart-title", days=30),
         "earned_label": t("admin-chart-earned"),
         "spent_label": t("admin-chart-spent"),
+        "language": lang,
     }
     photo = harness.session.photos[-1]
     assert photo.data.startswith(b"\x89PNG\r\n\x1a\n") and len(photo.data) > 10_000

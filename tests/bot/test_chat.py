@@ -29,7 +29,7 @@ from tests.bot.helpers import (
     user_with_points,
     without_typing,
 )
-from tests.conftest import ADMIN_ID
+from tests.conftest import ADMIN_ID, ContextFactory, harness_for
 from tests.support.clock import FakeClock
 from tests.support.factories import create_user, set_tier
 from tests.support.fake_openai import FakeOpenAI
@@ -343,3 +343,58 @@ async def test_non_text_message_is_declined_politely(
     assert calls(requests) == [("send", ME, tr(lang)("ai-only-text"))]
     assert fake_llm.requests == []
     assert await ledger(sessions, ME) == []
+
+
+@pytest.mark.parametrize("lang", LANGS)
+async def test_the_demo_assistant_answers_offline_and_the_answer_earns(
+    make_context: ContextFactory,
+    sessions: async_sessionmaker[AsyncSession],
+    fake_llm: FakeOpenAI,
+    lang: str,
+) -> None:
+    demo = harness_for(make_context(LLM_BASE_URL="demo"))
+
+    requests = await demo.send("What is staking?", user_id=ME, language_code=lang)
+
+    t = tr(lang)
+    answer = f"{t('demo-label')}\n\n{t('demo-staking')}"
+    assert without_typing(requests) == [("send", ME, escape(answer))]
+    assert await balance_of(sessions, ME) == 10  # served, so paid, as any answer
+    assert fake_llm.requests == []  # nothing left the process
+
+
+GROUP = -100_500_600
+
+
+def group_message(harness: BotHarness, text: str) -> Update:
+    """`text` written in a group the bot shares with other bots."""
+    message = Message(
+        message_id=77,
+        date=datetime.now(UTC),
+        chat=Chat(id=GROUP, type="supergroup", title="Traders"),
+        from_user=harness.user(ME),
+        text=text,
+    )
+    return Update(update_id=9_000_001, message=message)
+
+
+@pytest.mark.parametrize(
+    "text", ["/points@other_bot", "/help@Other_Bot please", "/no_such_command@other_bot"]
+)
+async def test_a_command_for_another_bot_is_ignored(
+    harness: BotHarness, sessions: async_sessionmaker[AsyncSession], text: str
+) -> None:
+    requests = await harness.feed(group_message(harness, text))
+
+    assert calls(requests) == []  # not even "I don't know that command"
+    assert await ledger(sessions, ME) == []
+
+
+async def test_a_command_naming_this_bot_is_answered(harness: BotHarness) -> None:
+    """The local Bot API's bot is @syntra_bot: a mention of it, in any case, is ours."""
+    unknown = await harness.feed(group_message(harness, "/no_such_command@syntra_bot"))
+    helped = await harness.feed(group_message(harness, "/help@Syntra_Bot"))
+
+    assert calls(unknown) == [("send", GROUP, tr("en")("unknown-command"))]
+    assert [c[:2] for c in calls(helped)] == [("send", GROUP)]
+    assert "/points" in calls(helped)[0][2]

@@ -67,7 +67,7 @@ PLAUSIBLE: dict[str, str | int] = {
     "link": "https://t.me/syntra_bot?start=ref_abcd2345",
     "icon": "📈",
     "bar": "▰▰▰▱▱▱▱▱▱▱",
-    "date": "10.03 12:00",
+    "date": "10 Mar 12:00",
     "type": "💬 AI answer",
     "place": "🥇",
     "line": "🌱 <b>Beginner</b>: from 0, ×1.0",

@@ -15,6 +15,7 @@ from tests.bot.helpers import (
     LANGS,
     LEVEL_ICONS,
     LEVEL_NAMES,
+    MARCH_10,
     break_method,
     calls,
     invite_link_of,
@@ -78,6 +79,7 @@ async def test_points_card_shows_balance_level_progress_streak_rank_today_and_li
                 level=2,
                 multiplier=multiplier("1.1", lang),
             ),
+            t("points-lifetime", earned=3011),
             t("points-progress", bar="▰▰▰▰▰▱▱▱▱▱", percent=50),  # (3011-1000)/4000
             t("points-to-next", missing=1989, icon="🔍", name=LEVEL_NAMES[lang][2]),
             "",
@@ -114,6 +116,26 @@ async def test_points_card_literally(
     assert "Today from requests: 0 / 10,000" in en
     link = await invite_link_of(sessions, ME + 1)
     assert link.startswith("https://t.me/syntra_bot?start=ref_") and link in en
+
+
+async def test_points_card_shows_the_lifetime_figure_the_next_level_is_computed_from(
+    harness: BotHarness, points: PointsService, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    """Balance 23,000 and "15,000 points to Master" only add up with the 35,000 earned shown."""
+    await user_with_points(sessions, points, ME, "en", 35_000)
+    await points.admin_deduct(user_id=ME, amount=12_000, admin_id=ADMIN_ID)
+
+    (text,) = [c[2] for c in calls(await harness.send("/points", user_id=ME))]
+
+    lines = text.splitlines()
+    assert "Balance: <b>23,000</b> points" in lines
+    earned = "📈 Earned in total: 35,000 (the level counts these; spending never lowers it)"
+    assert lines.index(earned) < lines.index("15,000 points to 💎 Master")
+    ru = tr("ru")("points-lifetime", earned=35_000)
+    assert (
+        ru
+        == "📈 Заработано за всё время: 35\xa0000 (уровень считается по ним; траты его не снижают)"
+    )
 
 
 @pytest.mark.parametrize("lang", LANGS)
@@ -187,11 +209,11 @@ async def test_history_pages_newest_first_with_arrows(
         1,
         2,
         [
-            ("10.03 12:06", "tx-admin_grant", "+6", 121),
-            ("10.03 12:05", "tx-admin_grant", "+5", 115),
-            ("10.03 12:04", "tx-admin_grant", "+4", 110),
-            ("10.03 12:03", "tx-admin_grant", "+3", 106),
-            ("10.03 12:02", "tx-admin_grant", "+2", 103),
+            (f"{MARCH_10[lang]} 12:06", "tx-admin_grant", "+6", 121),
+            (f"{MARCH_10[lang]} 12:05", "tx-admin_grant", "+5", 115),
+            (f"{MARCH_10[lang]} 12:04", "tx-admin_grant", "+4", 110),
+            (f"{MARCH_10[lang]} 12:03", "tx-admin_grant", "+3", 106),
+            (f"{MARCH_10[lang]} 12:02", "tx-admin_grant", "+2", 103),
         ],
     )
     page2 = history_page(
@@ -199,8 +221,8 @@ async def test_history_pages_newest_first_with_arrows(
         2,
         2,
         [
-            ("10.03 12:01", "tx-admin_grant", "+1", 101),
-            ("10.03 12:00", "tx-earn_daily_login", "+100", 100),
+            (f"{MARCH_10[lang]} 12:01", "tx-admin_grant", "+1", 101),
+            (f"{MARCH_10[lang]} 12:00", "tx-earn_daily_login", "+100", 100),
         ],
     )
     assert calls(first) == [("answer", None, None), ("edit", ME, MENU_ID, page1)]
@@ -218,7 +240,35 @@ async def test_history_texts_literally(
     (_, (*_, text)) = calls(await harness.press("pts:history:1", user_id=ME))
 
     assert text.startswith("📜 <b>История</b> (страница 2 из 2)")
-    assert "10.03 12:00 · 🎁 Ежедневный бонус: <b>+100</b> → 100" in text
+    assert "10 мар. 12:00 · 🎁 Ежедневный бонус: <b>+100</b> → 100" in text
+
+
+@pytest.mark.parametrize(
+    ("lang", "deducted", "granted"),
+    [
+        ("en", "−12,000</b> → 13,600", "+25,600</b> → 25,600"),
+        ("ru", "−12\xa0000</b> → 13\xa0600", "+25\xa0600</b> → 25\xa0600"),
+    ],
+)
+async def test_history_amounts_are_grouped_with_a_true_minus(
+    harness: BotHarness,
+    points: PointsService,
+    clock: FakeClock,
+    lang: str,
+    deducted: str,
+    granted: str,
+) -> None:
+    await harness.send("/level", user_id=ME, language_code=lang)  # registers, moves nothing
+    await points.admin_grant(user_id=ME, amount=25_600, admin_id=ADMIN_ID)
+    clock.advance(minutes=1)
+    await points.admin_deduct(user_id=ME, amount=12_000, admin_id=ADMIN_ID)
+
+    (_, (*_, text)) = calls(await harness.press("pts:history:0", user_id=ME))
+
+    t = tr(lang)
+    newest, oldest = text.splitlines()[2:]
+    assert newest.endswith(f"{t('tx-admin_deduct')}: <b>{deducted}")
+    assert oldest.endswith(f"{t('tx-admin_grant')}: <b>{granted}")
 
 
 async def test_history_page_past_the_end_shows_the_last_page(
@@ -251,7 +301,7 @@ async def test_history_leaves_out_unpaid_requests(harness: BotHarness, clock: Fa
 
     (_, (*_, text)) = calls(await harness.press("pts:history:0", user_id=ME))
 
-    assert text == history_page("en", 1, 1, [("10.03 12:00", "tx-earn_text_request", "+10", 10)])
+    assert text == history_page("en", 1, 1, [("10 Mar 12:00", "tx-earn_text_request", "+10", 10)])
 
 
 async def test_history_dates_are_in_the_configured_zone(moscow: BotHarness) -> None:
@@ -259,7 +309,7 @@ async def test_history_dates_are_in_the_configured_zone(moscow: BotHarness) -> N
 
     (_, (*_, text)) = calls(await moscow.press("pts:history:0", user_id=ME))
 
-    assert "10.03 15:00 · 🎁 Daily bonus: <b>+100</b> → 100" in text
+    assert "10 Mar 15:00 · 🎁 Daily bonus: <b>+100</b> → 100" in text
 
 
 # ---------------------------------------------------------------------------- leaderboard
@@ -421,7 +471,7 @@ async def test_how_to_earn_ignores_an_expired_tier(
 # ---------------------------------------------------------------------------- /level
 
 
-def levels(lang: str, mine: int, footer: str) -> str:
+def levels(lang: str, mine: int, footer: str, *, earned: int) -> str:
     t = tr(lang)
     required = [0, 1000, 5000, 15000, 50000, 150000]
     mults = ["1.0", "1.1", "1.2", "1.3", "1.5", "2.0"]
@@ -435,7 +485,7 @@ def levels(lang: str, mine: int, footer: str) -> str:
             multiplier=multiplier(mults[n], lang),
         )
         lines.append(t("level-you", line=line) if n + 1 == mine else line)
-    return "\n".join([*lines, "", footer])
+    return "\n".join([*lines, "", t("points-lifetime", earned=earned), footer])
 
 
 @pytest.mark.parametrize("lang", LANGS)
@@ -451,7 +501,7 @@ async def test_level_lists_all_levels_marks_mine_and_says_what_is_missing(
     requests = await harness.send("/level", user_id=ME)
 
     footer = tr(lang)("level-missing", missing=9000, icon="⭐", name=LEVEL_NAMES[lang][3])
-    assert calls(requests) == [("send", ME, levels(lang, 3, footer))]
+    assert calls(requests) == [("send", ME, levels(lang, 3, footer, earned=6000))]
 
 
 async def test_level_literally(harness: BotHarness) -> None:
@@ -476,7 +526,8 @@ async def test_level_at_the_top(
 
     requests = await harness.send("/level", user_id=ME)
 
-    assert calls(requests) == [("send", ME, levels(lang, 6, tr(lang)("level-max")))]
+    expected = levels(lang, 6, tr(lang)("level-max"), earned=200_000)
+    assert calls(requests) == [("send", ME, expected)]
 
 
 # ---------------------------------------------------------------------------- stale buttons

@@ -210,6 +210,23 @@ async def test_missing_token_refuses_with_one_line(tmp_path: Path, database_url:
         await process.close()
 
 
+async def test_the_demo_assistant_is_refused_for_telegram(
+    tmp_path: Path, database_url: str
+) -> None:
+    env = bot_env(
+        BOT_TOKEN=TOKEN, LLM_BASE_URL="demo", DATABASE_URL=database_url, LOG_DIR=tmp_path / "logs"
+    )
+    process = await BotProcess(env, tmp_path).start()
+    try:
+        assert await process.wait(STEP_TIMEOUT) == 2
+        lines = process.stderr().strip().splitlines()
+        assert len(lines) == 1, process.output()
+        assert lines[0].startswith("bot: LLM_BASE_URL=demo") and "console" in lines[0]
+        assert not (tmp_path / "logs" / "bot.log").exists()  # refused before starting anything
+    finally:
+        await process.close()
+
+
 async def test_webhook_mode_checks_the_secret_token(
     tmp_path: Path,
     telegram: FakeTelegram,

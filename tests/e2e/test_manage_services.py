@@ -258,3 +258,23 @@ async def test_start_all_without_a_token_refuses_each_service_in_one_line(
     assert lines[0].startswith("bot: BOT_TOKEN is not set")
     assert lines[1].startswith("api: BOT_TOKEN is not set") and "Mini App" in lines[1]
     assert not m.run_dir.exists() or not list(m.run_dir.glob("*.pid"))
+
+
+async def test_api_port_taken_is_one_line(manage: tuple[Manage, FakeTelegram]) -> None:
+    import socket
+
+    m, _ = manage
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {**m.env, "API_PORT": str(port), "API_HOST": "127.0.0.1"}
+        refused = await m("start", "api", env=env)
+    assert refused.code == 1, refused
+    (line,) = refused.err.strip().splitlines()
+    assert line == (
+        f"api: failed to start: cannot listen on 127.0.0.1:{port} (API_HOST/API_PORT): "
+        f"address already in use (log: {m.log_dir}/api.log)"
+    ), refused
+    assert "Traceback" not in (m.log_dir / "api.out").read_text()
+    assert not (m.run_dir / "api.pid").exists()

@@ -24,7 +24,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from config.points_config import DEFAULT_RULES, RequestAction, Tier
-from src.bot.charts import earned_vs_spent_png
+from src.bot.charts import earned_vs_spent_figure, earned_vs_spent_png
+from src.locales import translator
+from src.locales.numbers import grouped
 from src.services.analytics_service import (
     ROLLUP_GRACE,
     AnalyticsService,
@@ -520,3 +522,29 @@ def test_chart_is_a_png_of_sensible_size() -> None:
     assert (width, height) == (900, 450)
     empty = earned_vs_spent_png([], title="x", earned_label="e", spent_label="s")
     assert empty.startswith(PNG_SIGNATURE)
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_chart_axes_write_numbers_and_dates_as_the_caption_does(lang: str) -> None:
+    """One thousands separator on the picture and under it; days with a month name."""
+    first = date(2026, 3, 1)
+    series = [DailyPoint(first + timedelta(days=i), 10_000 + 900 * i, 3_000) for i in range(30)]
+    figure = earned_vs_spent_figure(
+        series, title="t", earned_label="e", spent_label="s", language=lang
+    )
+    figure.canvas.draw()
+    axes = figure.axes[0]
+    y_labels = [label.get_text() for label in axes.get_yticklabels()]
+    x_labels = [label.get_text() for label in axes.get_xticklabels()]
+
+    thousands = [label for label in y_labels if len(label) > 3]
+    assert thousands, y_labels
+    caption = translator(lang)(
+        "admin-chart-caption", days=30, timezone="UTC", earned=12_345, spent=0
+    )
+    separator = grouped(12_345, lang)[2]  # "," or a no-break space
+    assert grouped(12_345, lang) in caption
+    for label in thousands:
+        assert label == grouped(int(label.replace(separator, "")), lang), (label, y_labels)
+    months = ("Mar", "Apr") if lang == "en" else ("мар.", "апр.")
+    assert x_labels and all(label.split(" ", 1)[1] in months for label in x_labels), x_labels

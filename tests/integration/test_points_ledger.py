@@ -186,3 +186,16 @@ async def test_every_movement_logs_a_diamond_line_and_replays_warn(
     }
     duplicate = [e for e in logs if e["event"] == "Duplicate transaction"]
     assert len(duplicate) == 1 and duplicate[0]["log_level"] == "warning"
+
+
+async def test_a_second_daily_claim_is_expected_and_logged_at_info(
+    points: PointsService, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    """A returning user pressing 🎁 again is not a redelivery: no warning for it."""
+    user = await create_user(sessions)
+    await points.claim_daily_login(user_id=user)
+    with capture_logs() as logs:
+        again = await points.claim_daily_login(user_id=user)
+    assert again.duplicate
+    assert [(e["event"], e["log_level"]) for e in logs] == [("daily bonus already claimed", "info")]
+    assert logs[0]["key"] == again.transaction_id and logs[0]["user_id"] == user

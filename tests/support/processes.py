@@ -208,3 +208,38 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+class CommandResult:
+    """What a finished command printed, and its exit code."""
+
+    def __init__(self, code: int, out: str, err: str) -> None:
+        self.code, self.out, self.err = code, out, err
+
+    def __str__(self) -> str:
+        return f"exit {self.code}\n--- stdout\n{self.out}\n--- stderr\n{self.err}"
+
+    def err_lines(self) -> list[str]:
+        return [line for line in self.err.splitlines() if line.strip()]
+
+
+async def run_manage(*args: str, env: Mapping[str, str], timeout: float = 90.0) -> CommandResult:
+    """`./manage.sh ARGS` with `env`, stdin closed; fails the test if it hangs."""
+    proc = await asyncio.create_subprocess_exec(
+        "bash",
+        str(MANAGE_SH),
+        *args,
+        cwd=PROJECT_ROOT,
+        env=dict(env),
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        out, err = await asyncio.wait_for(proc.communicate(), timeout)
+    except TimeoutError:
+        proc.kill()
+        await proc.wait()
+        raise AssertionError(f"./manage.sh {' '.join(args)} hung") from None
+    assert proc.returncode is not None
+    return CommandResult(proc.returncode, out.decode(), err.decode())

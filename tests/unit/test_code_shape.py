@@ -80,7 +80,36 @@ def test_config_imports_nothing_from_src() -> None:
 
 
 @pytest.mark.parametrize(
-    ("name", "place"), [("Bot", "src/bot/bot_factory.py"), ("LLMClient", "src/bootstrap.py")]
+    ("name", "place"),
+    [
+        ("Bot", "src/bot/bot_factory.py"),
+        ("LLMClient", "src/bootstrap.py"),
+        ("DemoAssistant", "src/bootstrap.py"),
+    ],
 )
 def test_each_client_is_built_in_one_place(name: str, place: str) -> None:
     assert constructions(name) == [place]
+
+
+def development_packages() -> set[str]:
+    """Import names of what requirements-dev.txt adds (`./manage.sh start` does not install it)."""
+    names = set()
+    for raw in (PROJECT_ROOT / "requirements-dev.txt").read_text().splitlines():
+        line = raw.split("#", 1)[0].strip()
+        if not line or line.startswith("-") or line.startswith("types-"):
+            continue
+        names.add(line.split("==", 1)[0].split("[", 1)[0].strip().lower().replace("-", "_"))
+    return names
+
+
+def test_the_service_imports_no_development_package() -> None:
+    dev = development_packages()
+    assert {"pytest", "ruff", "tqdm"} <= dev
+    files = [*product_files(), *sorted((PROJECT_ROOT / "alembic").rglob("*.py"))]
+    offenders = {
+        str(path.relative_to(PROJECT_ROOT)): module
+        for path in files
+        for module in imported_modules(ast.parse(path.read_text(encoding="utf-8")))
+        if module.split(".", 1)[0] in dev
+    }
+    assert offenders == {}

@@ -91,3 +91,12 @@ def test_a_photo_is_shown_as_its_file() -> None:
 
 def test_typing_is_not_shown() -> None:
     assert render(SendChatAction(chat_id=1, action="typing")) == ""
+
+
+def test_leaving_the_console_says_the_embedded_server_keeps_running() -> None:
+    from src.bot.console import farewell
+
+    assert farewell(None) == (
+        "Bye. The embedded PostgreSQL keeps running; ./manage.sh db stop stops it."
+    )
+    assert farewell("postgresql://syntra@db/syntra") == "Bye."

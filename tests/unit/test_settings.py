@@ -60,3 +60,39 @@ def test_api_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
     assert settings.init_data_max_age_seconds == 86_400
     assert settings.mini_app_url is None and settings.metrics_port is None
     assert settings.public_base_url == "https://x.io"
+
+
+def test_llm_base_url_takes_demo_or_an_http_url() -> None:
+    assert load_settings(_env_file=None, LLM_BASE_URL="demo").llm_demo
+    assert load_settings(_env_file=None, LLM_BASE_URL="DEMO").llm_base_url == "demo"
+    assert not load_settings(_env_file=None, LLM_BASE_URL="https://api.example/v1").llm_demo
+    with pytest.raises(SettingsError, match=r"LLM_BASE_URL: .*URL \(or demo for the console"):
+        load_settings(_env_file=None, LLM_BASE_URL="api.openai.com")
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        (
+            "TIMEZONE",
+            "Mars/Olympus",
+            "unknown time zone 'Mars/Olympus' (use an IANA name such as UTC)",
+        ),
+        (
+            "DATABASE_URL",
+            "mysql://root@localhost/db",
+            "must be a PostgreSQL URL, e.g. postgresql://user@host:5432/db",
+        ),
+        (
+            "LLM_BASE_URL",
+            "api.openai.com",
+            "must be an http:// or https:// URL (or demo for the console's offline demo)",
+        ),
+        ("DB_POOL_SIZE", "0", "Input should be greater than or equal to 1"),
+    ],
+)
+def test_errors_read_as_one_plain_sentence(name: str, value: str, message: str) -> None:
+    """No pydantic wording in front ("Value error, "): the operator reads the reason alone."""
+    with pytest.raises(SettingsError) as refused:
+        load_settings(_env_file=None, **{name: value})
+    assert str(refused.value) == f"invalid setting {name}: {message}"

@@ -13,6 +13,7 @@ from aiogram.types import Message
 from aiogram.utils.chat_action import ChatActionSender
 
 from config.points_config import PointsRules, RequestAction, TransactionType
+from src.bot.filters.commands import ForAnotherBot
 from src.bot.replies import congratulate_level_up
 from src.bot.text_split import split_escaped
 from src.locales import Translator
@@ -75,6 +76,11 @@ async def on_text(
     await congratulate_level_up(bot, chat_id, outcome, t, rules)
 
 
+async def on_command_for_another_bot(message: Message) -> None:
+    """Not ours to answer (`/points@other_bot`): stay silent, as a person in the group would."""
+    log.debug("command for another bot ignored", chat_id=message.chat.id)
+
+
 async def on_unknown_command(message: Message, t: Translator) -> None:
     await message.answer(t("unknown-command"))
 
@@ -86,6 +92,7 @@ async def on_other_content(message: Message, t: Translator) -> None:
 def create_router() -> Router:
     """Registered last: it takes whatever no other router wanted."""
     router = Router(name=__name__)
+    router.message.register(on_command_for_another_bot, ForAnotherBot())
     router.message.register(on_unknown_command, F.text.startswith("/"))
     router.message.register(on_text, F.text)
     router.message.register(on_other_content)

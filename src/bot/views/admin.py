@@ -11,8 +11,9 @@ from config.points_config import PointsRules, Tier
 from src.bot.keyboards.admin import UsageTopic
 from src.bot.views.points import level_name
 from src.locales import Translator
+from src.locales.dates import day_month_time
 from src.locales.numbers import multiplier, signed
-from src.services.admin_commands import AdminInputError, AdminOp
+from src.services.admin_commands import SYNTAX_ERRORS, AdminInputError, AdminOp
 from src.services.admin_types import Decision, DecisionStatus, Executed, PendingAction, UserCard
 from src.services.points_types import HistoryEntry
 from src.services.user_types import UserProfile
@@ -58,10 +59,10 @@ def error_alert(t: Translator, error: AdminInputError) -> str:
 
 
 def error_text(t: Translator, error: AdminInputError, *, usage: AdminOp | UsageTopic) -> str:
-    """The mistake, then the command's usage line, so the admin can retype at once."""
-    return "\n".join(
-        [t(f"admin-error-{error.code.value}", **_escaped(error.args_)), usage_line(t, usage)]
-    )
+    """The mistake; for a mistake in the command's form also the usage line, so the admin can
+    retype at once (a well-formed command with, say, an unknown user needs no syntax lesson)."""
+    mistake = error_alert(t, error)
+    return f"{mistake}\n{usage_line(t, usage)}" if error.code in SYNTAX_ERRORS else mistake
 
 
 # ---------------------------------------------------------------------------- grant / deduct
@@ -122,8 +123,14 @@ def decision_text(t: Translator, decision: Decision, *, notified: bool | None = 
                 balance=decision.executed.outcome.balance_after,
                 amount=action.amount,
             )
-        case DecisionStatus.CANCELLED:
-            return "\n".join([t("admin-cancelled"), pending_text(t, action)])
+        case DecisionStatus.CANCELLED:  # what was called off, without the "❓ Confirm" heading
+            cancelled = t(
+                f"admin-cancelled-{action.op.value}",
+                user=user_label(action.user),
+                id=str(action.user.telegram_id),
+                amount=action.amount,
+            )
+            return "\n".join([cancelled, *_description_lines(t, action.description)])
         case DecisionStatus.EXPIRED:
             return t("admin-expired")
     raise ValueError(f"no message text for {decision.status}")  # alerts, not edits
@@ -182,7 +189,7 @@ def history_line(t: Translator, entry: HistoryEntry, zone: ZoneInfo) -> str:
     key = f"tx-{entry.transaction_type}"
     line = t(
         "admin-user-history-line",
-        date=entry.created_at.astimezone(zone).strftime("%d.%m %H:%M"),
+        date=day_month_time(entry.created_at.astimezone(zone), t.language),
         type=t(key) if t.has(key) else escape(entry.transaction_type),
         amount=signed(entry.amount, t.language),
         balance=entry.balance_after,

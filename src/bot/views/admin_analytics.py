@@ -11,6 +11,7 @@ from config.points_config import PointsRules
 from src.bot.keyboards.admin import AnalyticsSection
 from src.bot.views.points import MEDALS, level_name
 from src.locales import Translator
+from src.locales.dates import full_date_time
 from src.locales.numbers import decimal, percent, signed
 from src.services.analytics_service import (
     DailyPoint,
@@ -32,7 +33,7 @@ def analytics_text(
     timezone: str,
 ) -> str:
     lines = [t("admin-an-title", section=t(f"admin-an-tab-{section.value}"))]
-    stamp = now.astimezone(ZoneInfo(timezone)).strftime("%d.%m.%Y %H:%M:%S")
+    stamp = full_date_time(now.astimezone(ZoneInfo(timezone)), t.language)
     return "\n".join([*lines, "", *body, "", t("admin-an-updated", time=f"{stamp} ({timezone})")])
 
 

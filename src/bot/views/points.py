@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 
 from config.points_config import PointsRules, RequestAction, Tier
 from src.locales import Translator, transaction_label
-from src.locales.numbers import multiplier
+from src.locales.dates import day_month_time
+from src.locales.numbers import multiplier, signed
 from src.services.points_types import (
     BalanceView,
     HistoryPage,
@@ -52,6 +53,9 @@ def points_card(
             level=balance.level,
             multiplier=multiplier(balance.earning_multiplier, t.language),
         ),
+        # What "N points to the next level" is computed from: not the balance, which spending
+        # lowers, but everything ever earned.
+        t("points-lifetime", earned=balance.lifetime_earned),
         t(
             "points-progress",
             bar=progress_bar(balance.progress_to_next_level),
@@ -74,10 +78,6 @@ def points_card(
     return "\n".join(lines)
 
 
-def _signed(amount: int) -> str:
-    return f"+{amount}" if amount > 0 else str(amount)
-
-
 def history_text(t: Translator, page: HistoryPage, *, timezone: str) -> str:
     if page.total == 0:
         return t("history-empty")
@@ -88,9 +88,9 @@ def history_text(t: Translator, page: HistoryPage, *, timezone: str) -> str:
         lines.append(
             t(
                 "history-line",
-                date=entry.created_at.astimezone(zone).strftime("%d.%m %H:%M"),
+                date=day_month_time(entry.created_at.astimezone(zone), t.language),
                 type=transaction_label(t, entry.transaction_type),
-                amount=_signed(entry.amount),
+                amount=signed(entry.amount, t.language),
                 balance=entry.balance_after,
             )
         )
@@ -176,7 +176,7 @@ def levels_text(t: Translator, rules: PointsRules, balance: BalanceView) -> str:
             multiplier=multiplier(rule.earning_multiplier, t.language),
         )
         lines.append(t("level-you", line=line) if rule.level == balance.level else line)
-    lines.append("")
+    lines += ["", t("points-lifetime", earned=balance.lifetime_earned)]
     if balance.level >= rules.max_level:
         lines.append(t("level-max"))
     else:

@@ -89,7 +89,7 @@ admin-confirm-grant =
     }.
 admin-confirm-deduct =
     ❓ <b>Confirm the deduct</b>
-    { $user } (id <code>{ $id }</code>) loses <b>−{ $amount }</b> { $amount ->
+    { $user } (id <code>{ $id }</code>) loses <b>{ $amount }</b> { $amount ->
         [one] point
        *[other] points
     }.
@@ -97,7 +97,7 @@ admin-done-grant = ✅ Granted <b>+{ $amount }</b> { $amount ->
         [one] point
        *[other] points
     } to { $user } (id <code>{ $id }</code>). New balance: <b>{ $balance }</b>.
-admin-done-deduct = ✅ Deducted <b>−{ $amount }</b> { $amount ->
+admin-done-deduct = ✅ Deducted <b>{ $amount }</b> { $amount ->
         [one] point
        *[other] points
     } from { $user } (id <code>{ $id }</code>). New balance: <b>{ $balance }</b>.
@@ -110,7 +110,14 @@ admin-refused = ⛔ Not executed: { $user } now has only { $balance } { $balance
         [one] point
        *[other] points
     }, less than { $amount }. Nothing was changed.
-admin-cancelled = ❌ Cancelled: nothing was changed.
+admin-cancelled-grant = ❌ <b>Cancelled</b>: the grant of { $amount } { $amount ->
+        [one] point
+       *[other] points
+    } to { $user } (id <code>{ $id }</code>). Nothing was changed.
+admin-cancelled-deduct = ❌ <b>Cancelled</b>: the deduct of { $amount } { $amount ->
+        [one] point
+       *[other] points
+    } from { $user } (id <code>{ $id }</code>). Nothing was changed.
 admin-expired = ⌛ This confirmation has expired (24 hours): nothing was changed. Run the command again.
 admin-alert-done = ✅ Done
 admin-alert-refused = ⛔ Refused: not enough points

@@ -73,6 +73,7 @@ points-balance = Balance: <b>{ $balance }</b> { $balance ->
        *[other] points
     }
 points-level = Level: { $icon } <b>{ $name }</b> (level { $level }, ×{ $multiplier })
+points-lifetime = 📈 Earned in total: { $earned } (the level counts these; spending never lowers it)
 points-progress = { $bar } { $percent }%
 points-to-next = { $missing } { $missing ->
         [one] point

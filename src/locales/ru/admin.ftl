@@ -95,7 +95,7 @@ admin-confirm-grant =
     }.
 admin-confirm-deduct =
     ❓ <b>Подтвердите списание</b>
-    У пользователя { $user } (id <code>{ $id }</code>) будет списано <b>−{ $amount }</b> { $amount ->
+    У пользователя { $user } (id <code>{ $id }</code>) будет списано <b>{ $amount }</b> { $amount ->
         [one] поинт
         [few] поинта
        *[many] поинтов
@@ -105,7 +105,7 @@ admin-done-grant = ✅ Начислено <b>+{ $amount }</b> { $amount ->
         [few] поинта
        *[many] поинтов
     } пользователю { $user } (id <code>{ $id }</code>). Новый баланс: <b>{ $balance }</b>.
-admin-done-deduct = ✅ Списано <b>−{ $amount }</b> { $amount ->
+admin-done-deduct = ✅ Списано <b>{ $amount }</b> { $amount ->
         [one] поинт
         [few] поинта
        *[many] поинтов
@@ -120,7 +120,16 @@ admin-refused = ⛔ Не выполнено: у пользователя { $user
         [few] поинта
        *[many] поинтов
     }, меньше чем { $amount }. Ничего не изменено.
-admin-cancelled = ❌ Отменено: ничего не изменено.
+admin-cancelled-grant = ❌ <b>Отменено</b>: начисление { $amount } { $amount ->
+        [one] поинта
+        [few] поинтов
+       *[many] поинтов
+    } пользователю { $user } (id <code>{ $id }</code>). Ничего не изменено.
+admin-cancelled-deduct = ❌ <b>Отменено</b>: списание { $amount } { $amount ->
+        [one] поинта
+        [few] поинтов
+       *[many] поинтов
+    } у пользователя { $user } (id <code>{ $id }</code>). Ничего не изменено.
 admin-expired = ⌛ Срок подтверждения истёк (24 часа): ничего не изменено. Выполните команду заново.
 admin-alert-done = ✅ Выполнено
 admin-alert-refused = ⛔ Отказано: не хватает поинтов

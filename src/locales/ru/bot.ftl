@@ -83,6 +83,7 @@ points-balance = Баланс: <b>{ $balance }</b> { $balance ->
        *[many] поинтов
     }
 points-level = Уровень: { $icon } <b>{ $name }</b> (уровень { $level }, ×{ $multiplier })
+points-lifetime = 📈 Заработано за всё время: { $earned } (уровень считается по ним; траты его не снижают)
 points-progress = { $bar } { $percent }%
 points-to-next = До уровня { $icon } { $name }: { $missing } { $missing ->
         [one] поинт

@@ -89,6 +89,7 @@ async def on_chart(
         title=t("admin-chart-title", days=days),
         earned_label=t("admin-chart-earned"),
         spent_label=t("admin-chart-spent"),
+        language=t.language,
     )
     await bot.send_photo(
         query.from_user.id,
