@@ -53,6 +53,13 @@ def test_the_bot_unit_matches_the_bot() -> None:
     assert service["LogsDirectory"] == "syntra"  # systemd creates /var/log/syntra for the user
     lines = (DEPLOY / "syntra-bot.service").read_text().splitlines()
     assert "Environment=LOG_DIR=/var/log/syntra" in lines  # (repeated keys: read the text)
+    api = unit("syntra-api.service")["Service"]
+    assert api["ExecStart"] == "/opt/syntra/.venv/bin/python -m src.api"
+    assert api["RestartPreventExitStatus"] == str(EXIT_SETTINGS)
+    # systemd must wait longer than uvicorn lets requests in flight finish.
+    from src.api.__main__ import GRACEFUL_SHUTDOWN_SECONDS
+
+    assert int(api["TimeoutStopSec"]) > GRACEFUL_SHUTDOWN_SECONDS
     audit = unit("syntra-audit.service")["Service"]
     assert audit["ExecStart"].endswith("-m src.services.ledger_audit")
     assert unit("syntra-audit.timer")["Timer"]["Persistent"] == "true"
