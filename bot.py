@@ -67,6 +67,7 @@ async def run(settings: Settings) -> None:
         await prepare_database(context)
         assert settings.bot_token is not None  # preflight refused to start without one
         bot = create_bot(settings.bot_token.get_secret_value(), api_base=settings.telegram_api_base)
+        context.ranks.start()  # rank index kept in step (rebuilt in Redis first, if set)
         dispatcher = create_dispatcher(context)
         install_loop_guard(context.failures)  # nothing unhandled escapes the log
         dispatcher.startup.register(register_commands)

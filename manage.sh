@@ -79,6 +79,7 @@ Usage: ./manage.sh <command> [args]
                        (for curl: -H "Authorization: tma $(./manage.sh init-data 42)")
   console              chat with the bot in this terminal, no Telegram needed
   audit                check the ledger invariants of the configured database
+  rank rebuild         rebuild the rank index (PostgreSQL markers, and Redis if REDIS_URL is set)
   db start|stop|status|psql
                        the embedded PostgreSQL (used when DATABASE_URL is not set)
   db backup [FILE]     pg_dump (custom format) of the database to FILE (default backups/)
@@ -318,6 +319,10 @@ main() {
     init-data) ensure_venv; "$PY" -m src.api.init_data "$@" ;;
     console) ensure_venv; exec "$PY" -m src.bot.console "$@" ;;
     audit) ensure_venv; "$PY" -m src.services.ledger_audit ;;
+    rank)
+      ensure_venv
+      [ "${1:-}" = "rebuild" ] || die "unknown rank command '${1:-}' (rebuild)"
+      "$PY" -m src.services.rank_service rebuild ;;
     db) cmd_db "$@" ;;
     *) echo "manage.sh: unknown command '$cmd'" >&2; cmd_help >&2; exit 2 ;;
   esac

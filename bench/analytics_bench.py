@@ -1,9 +1,10 @@
 """Analytics at scale: `./manage.sh bench analytics` (python -m bench.analytics_bench).
 
 On a database seeded by bench/seed_data.py (seeded first if it holds too little, or with
---seed): the one-time rollup build, then every analytics section, the admin user card, the
-top-10 leaderboard and a median user's rank, each run warm several times; prints the median
-and the worst time of each against its target. Twice: with the state tables freshly
+--seed): the one-time rollup build, then every analytics section, the admin user card and the
+top-10 leaderboard, each run warm several times, printing the median and the worst time of
+each against its target; then the median user's rank by each path (the Redis sorted set when
+a Redis URL is given, the PostgreSQL rank markers, counting), with its p95. Twice: with the state tables freshly
 vacuumed, then after --churn earns through the real earn path and no vacuum since (what
 production sees between autovacuums: new row versions, cleared visibility-map bits).
 Results also go to bench/out/analytics.json.
@@ -15,6 +16,7 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import random
 import statistics
 import sys
@@ -27,9 +29,11 @@ from typing import Any
 
 import structlog
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bench.bench_db import server_settings
 from bench.cpu import background_cores, cpu_count
+from bench.rank_bench import RankTiming, rank_timings, spread
 from bench.seed_data import (
     ANALYTICS_DATABASE,
     plan_from,
@@ -43,16 +47,17 @@ from config.points_config import RequestAction, load_points_rules
 from config.settings import get_settings
 from src.bootstrap import migrate
 from src.bot.charts import earned_vs_spent_png
-from src.database import analytics_queries, points_queries, user_queries
+from src.database import analytics_queries, points_queries, rank_queries, user_queries
 from src.database.engine import create_engine, create_session_factory
 from src.services.analytics_service import AnalyticsService
 from src.services.points_service import PointsService
+from src.services.rank_redis import RedisRanks
+from src.services.rank_service import RankConfig, RankService
 
 OUT_DIR = Path(__file__).resolve().parent / "out"
 SECTION_TARGET_MS = 300.0
 CARD_TARGET_MS = 20.0
 TOP10_TARGET_MS = 5.0
-RANK_TARGET_MS = 50.0
 
 
 def _log(message: str) -> None:
@@ -117,6 +122,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=100_000,
         help="earns through the earn path before timing again without a vacuum (0: skip)",
     )
+    parser.add_argument(
+        "--redis-url",
+        default=os.environ.get("BENCH_REDIS_URL") or get_settings().redis_url,
+        help="time the rank from a Redis sorted set too (default: $BENCH_REDIS_URL, else "
+        "REDIS_URL); its keys get their own prefix and are deleted afterwards",
+    )
+    parser.add_argument("--rank-runs", type=int, default=200, help="timed ranks per path")
     parser.add_argument("--json", type=Path, default=OUT_DIR / "analytics.json")
     args = parser.parse_args(argv)
     if args.repeat < 1 or args.churn < 0:
@@ -163,7 +175,7 @@ async def churn(points: PointsService, users: list[int], earns: int, clients: in
         cache_logger_on_first_use=True,
     )
     rng = random.Random(1)
-    run_id = time.strftime("%Y%m%d%H%M%S")
+    run_id = f"{time.strftime('%Y%m%d%H%M%S')}-{random.randrange(10**6)}"
     left = earns
 
     async def client() -> None:
@@ -190,7 +202,20 @@ async def run(url: str, args: argparse.Namespace, timezone: str) -> dict[str, An
     analytics = AnalyticsService(
         engine=engine, session_factory=sessions, rules=rules, timezone=timezone
     )
-    points = PointsService(engine=engine, session_factory=sessions, rules=rules, timezone=timezone)
+    markers = RankService(engine=engine)
+    with_redis = None
+    if args.redis_url:
+        prefix = f"syntra-bench-{os.getpid()}:"
+        with_redis = RankService(
+            engine=engine, redis=RedisRanks.from_url(args.redis_url, prefix=prefix)
+        )
+    points = PointsService(
+        engine=engine,
+        session_factory=sessions,
+        rules=rules,
+        timezone=timezone,
+        ranks=with_redis or markers,  # the churn keeps the Redis set in step after commit
+    )
     try:
         if not args.keep_rollups:
             async with engine.begin() as conn:
@@ -233,10 +258,6 @@ async def run(url: str, args: argparse.Namespace, timezone: str) -> dict[str, An
                 await user_queries.count_referrals(session, user_id)
                 await points_queries.history(session, user_id, limit=5, offset=0)
 
-        async def rank() -> None:
-            async with sessions() as session:
-                await points_queries.rank_of(session, int(median_user), int(median_balance))
-
         series = await analytics.daily_series(30)
         r = args.repeat
         section = SECTION_TARGET_MS
@@ -273,15 +294,29 @@ async def run(url: str, args: argparse.Namespace, timezone: str) -> dict[str, An
                     repeat=r,
                     target_ms=TOP10_TARGET_MS,
                 ),
-                await measure(
-                    "median user's rank",
-                    rank,
-                    repeat=r,
-                    target_ms=RANK_TARGET_MS,
-                    note=f"{int(median_balance):,} points",
-                ),
             ]
 
+        indexes = await build_rank_indexes(engine, markers, with_redis)
+        _log(f"rank: markers built in {indexes['markers_build_s']:.1f} s")
+        median = (int(median_user), int(median_balance))
+        spread_users = await board_sample(engine)
+
+        async def time_ranks(label: str) -> list[RankTiming]:
+            out = await rank_timings(
+                sessions, markers, with_redis, median, runs=args.rank_runs, label=label
+            )
+            out.append(
+                await spread(sessions, markers, spread_users, "200 users across the board, markers")
+            )
+            if with_redis is not None:
+                out.append(
+                    await spread(
+                        sessions, with_redis, spread_users, "200 users across the board, Redis"
+                    )
+                )
+            return out
+
+        ranks_fresh = await time_ranks("median user's rank")
         fresh = await time_all()
         fresh.append(
             await measure(
@@ -330,12 +365,26 @@ async def run(url: str, args: argparse.Namespace, timezone: str) -> dict[str, An
         screen_ms = (time.perf_counter() - started) * 1000
 
         churned: list[Timing] = []
+        ranks_churned: list[RankTiming] = []
         churn_s = 0.0
         if args.churn:
             _log(f"churn: {args.churn:,} earns over {len(active):,} recently active users")
             churn_s = await churn(points, [int(u) for u in active], args.churn)
             _log(f"churn: done in {churn_s:,.0f} s; timing again (no vacuum since)")
             churned = await time_all()
+            # What the keeper does within a second in production: fold the new rows in.
+            await (with_redis or markers).keep()
+            ranks_churned = await time_ranks("median user's rank")
+            # Between two rounds of the keeper: up to a second of rows not folded in yet.
+            await churn(points, [int(u) for u in active], 3_000)
+            ranks_churned += await rank_timings(
+                sessions,
+                markers,
+                None,
+                median,
+                runs=args.rank_runs,
+                label="median user's rank, 3,000 rows not folded in",
+            )
             await _autocommit(url, "VACUUM (ANALYZE) points_balances")
         return {
             "rollup_build_s": build_s,
@@ -346,9 +395,48 @@ async def run(url: str, args: argparse.Namespace, timezone: str) -> dict[str, An
             "churn_s": churn_s,
             "timings": fresh,
             "timings_after_churn": churned,
+            "rank_indexes": indexes,
+            "ranks": ranks_fresh,
+            "ranks_after_churn": ranks_churned,
         }
     finally:
+        await markers.aclose()
+        if with_redis is not None and with_redis.redis is not None:
+            await with_redis.redis.delete_keys()
+            await with_redis.aclose()
         await engine.dispose()
+
+
+async def build_rank_indexes(
+    engine: AsyncEngine, markers: RankService, with_redis: RankService | None
+) -> dict[str, Any]:
+    """Both indexes from scratch, timed: what `./manage.sh rank rebuild` and a start do."""
+    head = await rank_queries.settled_head(engine, timeout=30)
+    assert head is not None
+    started = time.perf_counter()
+    count = await rank_queries.rebuild_markers(engine, head, RankConfig().spacing)
+    out: dict[str, Any] = {"markers": count, "markers_build_s": time.perf_counter() - started}
+    if with_redis is not None and with_redis.redis is not None:
+        started = time.perf_counter()
+        await with_redis.redis.rebuild(head, rank_queries.board(engine, head))
+        out["redis_build_s"] = time.perf_counter() - started
+        _log(f"rank: Redis set built in {out['redis_build_s']:.1f} s")
+    return out
+
+
+async def board_sample(engine: AsyncEngine) -> list[tuple[int, int]]:
+    """About 200 users spread over the board, the top one and one without points included."""
+    async with engine.connect() as conn:
+        rows = await conn.execute(
+            text(
+                "(SELECT user_id, balance FROM points_balances TABLESAMPLE SYSTEM (0.5) "
+                " REPEATABLE (7) LIMIT 198)"
+                " UNION ALL (SELECT user_id, balance FROM points_balances "
+                "  ORDER BY balance DESC, user_id LIMIT 1)"
+                " UNION ALL (SELECT user_id, balance FROM points_balances WHERE balance = 0 LIMIT 1)"
+            )
+        )
+        return [(int(u), int(b)) for u, b in rows]
 
 
 def _table(timings: list[Timing]) -> list[str]:
@@ -363,6 +451,21 @@ def _table(timings: list[Timing]) -> list[str]:
     return lines
 
 
+def _rank_table(timings: list[RankTiming]) -> list[str]:
+    width = max(len(t.name) for t in timings)
+    lines = [
+        f"{'rank query':<{width}}  {'answered by':<13}{'median':>9}{'p95':>9}{'max':>9}  target"
+    ]
+    for t in timings:
+        target = "-" if t.target_ms is None else f"p95 <= {t.target_ms:.0f} ms"
+        verdict = "" if t.passed is None else "  PASS" if t.passed else "  MISS"
+        lines.append(
+            f"{t.name:<{width}}  {t.source:<13}{t.median_ms:>7.2f}ms{t.p95_ms:>7.2f}ms"
+            f"{t.max_ms:>7.2f}ms  {target}{verdict}"
+        )
+    return lines
+
+
 def render(where: str, counts: tuple[int, int], result: dict[str, Any], noise: float | None) -> str:
     lines = [
         f"database: {where}: ~{counts[0]:,} users, ~{counts[1]:,} ledger rows",
@@ -372,6 +475,15 @@ def render(where: str, counts: tuple[int, int], result: dict[str, Any], noise: f
         "freshly vacuumed (state tables all-visible):",
         *_table(result["timings"]),
         f"whole admin screen (all sections at once): {result['whole_screen_ms']:,.0f} ms",
+        "",
+        f"rank indexes built from scratch: {result['rank_indexes']['markers']:,} markers in "
+        f"{result['rank_indexes']['markers_build_s']:.1f} s"
+        + (
+            f"; Redis sorted set in {result['rank_indexes']['redis_build_s']:.1f} s"
+            if "redis_build_s" in result["rank_indexes"]
+            else "; no Redis URL: the Redis path is not measured"
+        ),
+        *_rank_table(result["ranks"]),
     ]
     if result["timings_after_churn"]:
         lines += [
@@ -379,6 +491,8 @@ def render(where: str, counts: tuple[int, int], result: dict[str, Any], noise: f
             f"after {result['churn_earns']:,} earns through the earn path "
             f"({result['churn_s']:,.0f} s), no vacuum since:",
             *_table(result["timings_after_churn"]),
+            "then one round of the rank keeper (what it does every second):",
+            *_rank_table(result["ranks_after_churn"]),
         ]
     if noise is not None:
         lines.append(f"noise: {noise:.2f} of {cpu_count()} cores busy before the run")
@@ -418,17 +532,21 @@ def main(argv: list[str] | None = None) -> int:
         "background_cores": noise,
         "users_estimate": counts[0],
         "transactions_estimate": counts[1],
-        **{k: v for k, v in result.items() if not k.startswith("timings")},
+        **{k: v for k, v in result.items() if not k.startswith(("timings", "ranks"))},
         **{
             key: [{**asdict(t), "passed": t.passed} for t in result[key]]
-            for key in ("timings", "timings_after_churn")
+            for key in ("timings", "timings_after_churn", "ranks", "ranks_after_churn")
         },
     }
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(out, indent=2, default=str) + "\n", encoding="utf-8")
     _log(f"results written to {args.json}")
     every = [*result["timings"], *result["timings_after_churn"]]
-    return 0 if all(t.passed is not False for t in every) else 1
+    every_rank = [*result["ranks"], *result["ranks_after_churn"]]
+    passed = all(t.passed is not False for t in every) and all(
+        t.passed is not False for t in every_rank
+    )
+    return 0 if passed else 1
 
 
 if __name__ == "__main__":

@@ -31,7 +31,14 @@ from src.database.engine import APP_DATABASE, normalise_url
 BENCH_DATABASE = "syntra_bench"
 BENCH_URL_ENV = "BENCH_DATABASE_URL"
 ACTION = RequestAction.TEXT  # the action both earn loads use
-SETTINGS_SHOWN = ("server_version", "synchronous_commit", "fsync", "shared_buffers")
+MAX_CONNECTIONS = 300  # the embedded server's limit the benchmarks need
+SETTINGS_SHOWN = (
+    "server_version",
+    "synchronous_commit",
+    "fsync",
+    "shared_buffers",
+    "max_connections",
+)
 
 
 @dataclass(frozen=True)
@@ -60,6 +67,7 @@ def resolve_database(given: str | None) -> BenchDatabase:
 
     server = ensure_running(get_settings().data_dir)
     ensure_database(server, BENCH_DATABASE)
+    _allow_connections(server.url(BENCH_DATABASE), MAX_CONNECTIONS)
     return BenchDatabase(
         url=server.url(BENCH_DATABASE),
         pgbench=str(server.bin_dir / "pgbench"),
@@ -67,6 +75,27 @@ def resolve_database(given: str | None) -> BenchDatabase:
         dbname=BENCH_DATABASE,
         where=f"embedded server, database {BENCH_DATABASE}",
     )
+
+
+def _allow_connections(url: str, wanted: int) -> None:
+    """The wide runs open well over 100 connections (pgbench, or one per client without group
+    commit): raise the embedded server's limit once, which takes a restart."""
+
+    async def read() -> int:
+        engine = create_async_engine(url)
+        try:
+            async with engine.connect() as conn:
+                return int(await conn.scalar(text("SHOW max_connections")) or 0)
+        finally:
+            await engine.dispose()
+
+    if asyncio.run(read()) >= wanted:
+        return
+    from src.database.embedded import restart
+
+    print(f"bench: raising the embedded server's max_connections to {wanted} (restart)")
+    asyncio.run(_autocommit(url, [f"ALTER SYSTEM SET max_connections = {wanted}"]))
+    restart(get_settings().data_dir)
 
 
 def _external(url: str) -> BenchDatabase:

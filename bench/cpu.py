@@ -96,8 +96,10 @@ def backend_cpu(database: str) -> dict[int, float]:
 
 
 def server_seconds(before: dict[int, float], after: dict[int, float]) -> float | None:
-    """CPU the backends alive at both samples used in between (None if none were seen)."""
-    common = before.keys() & after.keys()
-    if not common:
+    """CPU the backends used between two samples (None if none were seen).
+
+    A backend that started in between counts whole; one that exited in between is lost with
+    its CPU time, so take the second sample before the client closes its connections."""
+    if not after:
         return None
-    return sum(after[pid] - before[pid] for pid in common)
+    return sum(used - before.get(pid, 0.0) for pid, used in after.items())

@@ -1,8 +1,11 @@
 """Earn-path benchmark: `./manage.sh bench` (python -m bench.earn_bench).
 
-In one run on one PostgreSQL database: the pgbench simple-update baseline, the earn load
-(many clients, many users, some replayed keys), one hot user hammered by every client, the
-same earn load driven by pgbench (what the database alone can do), and the ledger audit. Figures are reported as ratios to the baseline measured in the same run,
+In one run on one PostgreSQL database: the pgbench simple-update baseline (with the earn
+run's clients, and again with the wide run's), the earn load (many clients, many users, some
+replayed keys) with group commit on and then off, the same with many more clients, one hot
+user hammered by every client, a light fixed arrival rate (what one call pays when nothing
+else is queued), the same earn load driven by pgbench (what the database alone can do), and
+the ledger audit. Figures are reported as ratios to the baseline measured in the same run,
 because absolute numbers on a small shared machine are noise. Results also go to
 bench/out/earn.json.
 """
@@ -12,14 +15,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import math
+import os
 import sys
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 from bench.bench_db import (
+    BenchDatabase,
     PgbenchResult,
     checkpoint,
     earn_script,
@@ -30,18 +33,16 @@ from bench.bench_db import (
     seed_users,
     server_settings,
 )
-from bench.cpu import Cpu, background_cores, cpu_count
-from bench.earn_load import LoadPlan, LoadResult, run_load
+from bench.cpu import background_cores
+from bench.earn_load import LoadPlan, run_load
+from bench.earn_report import Phase, Run, render, to_json
 from config.points_config import DEFAULT_RULES
 from src.database.engine import create_engine
 from src.services.ledger_audit import AuditReport, audit_ledger
+from src.services.rank_redis import RedisRanks
+from src.services.rank_service import RankService
 
 OUT_DIR = Path(__file__).resolve().parent / "out"
-
-TARGET_RATIO = 0.5  # earn tps / pgbench simple-update tps
-TARGET_P99_MS = 20.0
-TARGET_HOT_PER_S = 1_000.0
-NOISY_CORES = 0.2  # busy cores before the run above which the report warns
 
 
 def _log(message: str) -> None:
@@ -61,6 +62,30 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="seconds of the same earn load driven by pgbench (the database's ceiling); 0 skips",
     )
     parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument(
+        "--wide-clients", type=int, default=128, help="clients of the second earn run; 0 skips"
+    )
+    parser.add_argument(
+        "--light-rate", type=float, default=500.0, help="calls/s of the light run; 0 skips"
+    )
+    parser.add_argument("--light-duration", type=int, default=10)
+    parser.add_argument(
+        "--no-single",
+        action="store_true",
+        help="skip the runs with group commit off (one database call per earn)",
+    )
+    parser.add_argument(
+        "--no-rank-index",
+        action="store_true",
+        help="skip the earn run with the rank index kept in step (markers, and Redis if given)",
+    )
+    parser.add_argument(
+        "--rank-redis-url",
+        default=os.environ.get("BENCH_REDIS_URL"),
+        help="Redis for the rank-index run (default: $BENCH_REDIS_URL; none: markers only)",
+    )
+    parser.add_argument("--batch-size", type=int, default=64, help="most earns per call")
+    parser.add_argument("--flushers", type=int, default=2, help="calls in flight per process")
     parser.add_argument("--users", type=int, default=100_000)
     parser.add_argument(
         "--processes", type=int, default=2, help="client processes the clients are spread over"
@@ -84,71 +109,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.clients < 1 or args.processes < 1 or args.processes > args.clients:
         parser.error("need 1 <= --processes <= --clients")
+    if args.wide_clients and args.wide_clients < args.processes:
+        parser.error("need --wide-clients >= --processes (or 0)")
     if args.users < 1 or not 0 <= args.replay_ratio < 1:
         parser.error("need --users >= 1 and 0 <= --replay-ratio < 1")
+    if args.batch_size < 1 or args.flushers < 1 or args.light_rate < 0:
+        parser.error("need --batch-size >= 1, --flushers >= 1, --light-rate >= 0")
     return args
-
-
-@dataclass(frozen=True)
-class Verdict:
-    name: str
-    measured: str
-    target: str
-    passed: bool
-    note: str = ""  # by how much a missed target was missed
-
-    @property
-    def result(self) -> str:
-        return "PASS" if self.passed else f"MISS ({self.note})" if self.note else "MISS"
-
-
-@dataclass(frozen=True)
-class Run:
-    """Everything one benchmark run measured."""
-
-    where: str
-    settings: dict[str, str]
-    background: float | None
-    baseline: PgbenchResult
-    earn: LoadResult
-    hot: LoadResult
-    ceiling: PgbenchResult | None
-    audit: AuditReport
-
-    @property
-    def ratio(self) -> float:
-        return self.earn.calls_per_s / self.baseline.tps
-
-    def verdicts(self) -> list[Verdict]:
-        ratio, p99, hot = self.ratio, self.earn.p99_ms, self.hot.calls_per_s
-        return [
-            Verdict(
-                "earn / baseline",
-                f"{ratio:.2f}",
-                f">= {TARGET_RATIO:.2f}",
-                ratio >= TARGET_RATIO,
-                _short_by(ratio, TARGET_RATIO, ".2f"),
-            ),
-            Verdict(
-                "earn p99 latency",
-                f"{p99:.1f} ms",
-                f"<= {TARGET_P99_MS:.0f} ms",
-                p99 <= TARGET_P99_MS,
-                f"over by {p99 - TARGET_P99_MS:.1f} ms ({(p99 - TARGET_P99_MS) / TARGET_P99_MS:.0%})",
-            ),
-            Verdict(
-                "hot user",
-                f"{hot:,.0f} earns/s",
-                f">= {TARGET_HOT_PER_S:,.0f}/s",
-                hot >= TARGET_HOT_PER_S,
-                _short_by(hot, TARGET_HOT_PER_S, ",.0f"),
-            ),
-            Verdict("invariants", "OK" if self.audit.ok else "VIOLATED", "all hold", self.audit.ok),
-        ]
-
-
-def _short_by(value: float, target: float, fmt: str) -> str:
-    return f"short by {target - value:{fmt}} ({(target - value) / target:.0%})"
 
 
 def _audit(url: str) -> AuditReport:
@@ -162,130 +129,70 @@ def _audit(url: str) -> AuditReport:
     return asyncio.run(run())
 
 
-def _outcomes(result: LoadResult) -> str:
-    parts = [f"{name} {count:,}" for name, count in sorted(result.outcomes.items())]
-    if result.errors:
-        parts += [f"ERROR {name} {count:,}" for name, count in sorted(result.errors.items())]
-    return ", ".join(parts)
+def _phase(
+    db: BenchDatabase, plan: LoadPlan, single: bool, what: str, indexed: tuple[LoadPlan, ...] = ()
+) -> Phase:
+    """The plan with group commit on, then with each rank index kept (if given) and once more
+    without, then with group commit off (unless skipped), from a clean checkpoint each."""
+    checkpoint(db)
+    batched = run_load(plan)
+    rate = f"{batched.calls_per_s:,.0f} calls/s"
+    if batched.mean_batch:
+        rate += f" ({batched.mean_batch:.1f} per database call)"
+    _log(f"{what}: {rate}")
+    with_index, again = [], None
+    for index_plan in indexed:
+        asyncio.run(_build_rank_index(index_plan))
+        checkpoint(db)
+        result = run_load(index_plan)
+        with_index.append(result)
+        _log(f"{what}, rank index kept ({result.rank_index}): {result.calls_per_s:,.0f}/s")
+        asyncio.run(_drop_rank_index(index_plan))
+    if indexed:  # once more without: each index is compared with the runs around it
+        checkpoint(db)
+        again = run_load(replace(plan, name=f"{plan.name}-again", duration=plan.duration / 2))
+        _log(f"{what}, without the index again: {again.calls_per_s:,.0f} calls/s")
+    alone = None
+    if single:
+        checkpoint(db)
+        alone = run_load(replace(plan, name=f"{plan.name}-single", batching=False))
+        _log(f"{what}, single calls: {alone.calls_per_s:,.0f} calls/s")
+    return Phase(batched, alone, tuple(with_index), again)
 
 
-def _cpu(cpu: Cpu, rate: float) -> str:
-    """Cores in use and CPU time per call: load generator, its PostgreSQL backends, the rest."""
-    per = cpu.per_call_us(rate)
+def _rank_service(plan: LoadPlan) -> RankService:
+    engine = create_engine(plan.url, pool_size=2)
+    redis = None
+    if plan.rank_redis_url:
+        redis = RedisRanks.from_url(plan.rank_redis_url, prefix=plan.rank_redis_prefix)
+    return RankService(engine=engine, redis=redis)
 
-    def fmt(name: str, cores: float | None, us: float | None) -> str:
-        if cores is None or us is None:
-            return f"{name} n/a"
-        return f"{name} {cores:.2f} cores ({us:,.0f} us/call)"
 
-    other = cpu.other_cores
-    return ", ".join(
-        [
-            fmt("client", cpu.client_cores, per["client"]),
-            fmt("server", cpu.server_cores, per["server"]),
-            f"other {'n/a' if other is None else f'{other:.2f} cores'}",
-        ]
+async def _build_rank_index(plan: LoadPlan) -> None:
+    """What a bot does when it starts: the markers and the Redis set from the database."""
+    ranks = _rank_service(plan)
+    try:
+        await ranks.rebuild()
+    finally:
+        await ranks.aclose()
+
+
+async def _drop_rank_index(plan: LoadPlan) -> None:
+    ranks = _rank_service(plan)
+    try:
+        if ranks.redis is not None:
+            await ranks.redis.delete_keys()
+    finally:
+        await ranks.aclose()
+
+
+def _baseline(db: BenchDatabase, args: argparse.Namespace, clients: int) -> PgbenchResult:
+    _log(f"baseline: pgbench -i -s {args.scale}, then simple-update c={clients}")
+    result = pgbench_baseline(
+        db, scale=args.scale, clients=clients, threads=args.pgbench_threads, duration=args.duration
     )
-
-
-def render(run: Run) -> str:
-    checks = {v.name: v for v in run.verdicts()}
-
-    def check(name: str) -> tuple[str, str, str, str]:
-        v = checks[name]
-        return (v.name, v.measured, v.target, v.result)
-
-    base, earn, hot, ceiling = run.baseline, run.earn, run.hot, run.ceiling
-    rows = [
-        ("pgbench simple-update (baseline)", f"{base.tps:,.0f} tps", "", ""),
-        ("earn", f"{earn.calls_per_s:,.0f} calls/s", "", ""),
-        check("earn / baseline"),
-        ("earn p50 latency", f"{earn.p50_ms:.1f} ms", "", ""),
-        check("earn p99 latency"),
-        check("hot user"),
-        check("invariants"),
-    ]
-    if ceiling is not None:
-        rows += [
-            ("earn driven by pgbench (ceiling)", f"{ceiling.tps:,.0f} tps", "", ""),
-            ("  ceiling / baseline", f"{ceiling.tps / base.tps:.2f}", "", ""),
-        ]
-    w = [max(len(r[i]) for r in rows) for i in range(3)]
-    s = run.settings
-    lines = [
-        f"Earn path benchmark: {run.where}; PostgreSQL {s.get('server_version', '?')}, "
-        f"synchronous_commit={s.get('synchronous_commit', '?')}, fsync={s.get('fsync', '?')}, "
-        f"{cpu_count()} CPUs",
-        "",
-        f"{'':{w[0]}}  {'measured':>{w[1]}}  {'target':<{w[2]}}  result",
-        *(f"{a:{w[0]}}  {b:>{w[1]}}  {c:<{w[2]}}  {d}".rstrip() for a, b, c, d in rows),
-        "",
-        f"baseline: {base.command}",
-        f"          latency avg {base.latency_ms} ms, failed {base.failed}",
-        f"          CPU: {_cpu(base.cpu, base.tps)}",
-        f"earn:     {earn.calls:,} calls in {earn.duration:.0f} s from {earn.processes} client "
-        f"processes; p90 {earn.p90_ms:.1f} ms, max {earn.max_ms:.1f} ms",
-        f"          {_outcomes(earn)} ({earn.replays:,} replays sent)",
-        f"          CPU: {_cpu(earn.cpu, earn.calls_per_s)}",
-        f"hot user: {hot.calls:,} calls in {hot.duration:.0f} s; p50 {hot.p50_ms:.1f} ms, "
-        f"p99 {hot.p99_ms:.1f} ms",
-        f"          {_outcomes(hot)}",
-        f"          CPU: {_cpu(hot.cpu, hot.calls_per_s)}",
-    ]
-    if ceiling is not None:
-        lines += [
-            f"ceiling:  {ceiling.command}",
-            f"          latency avg {ceiling.latency_ms} ms, failed {ceiling.failed}",
-            f"          CPU: {_cpu(ceiling.cpu, ceiling.tps)}",
-        ]
-    lines.append(f"audit:    {run.audit.summary()}")
-    if run.background is not None:
-        noisy = run.background >= NOISY_CORES or any(
-            (r.cpu.other_cores or 0) >= NOISY_CORES * 2 for r in (base, earn, hot)
-        )
-        note = "  <- other work on the machine: figures are noisy" if noisy else ""
-        lines.append(f"noise:    {run.background:.2f} cores busy before the run{note}")
-    return "\n".join(lines)
-
-
-def to_json(run: Run, args: argparse.Namespace, command: str) -> dict[str, Any]:
-    def phase(result: PgbenchResult | LoadResult | None, rate: float) -> dict[str, Any] | None:
-        if result is None:
-            return None
-        return {**asdict(result), "cpu_per_call_us": result.cpu.per_call_us(rate)}
-
-    return {
-        "command": command,
-        "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "database": run.where,
-        "server": run.settings,
-        "cpus": cpu_count(),
-        "background_cores": run.background,
-        "options": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
-        "baseline": phase(run.baseline, run.baseline.tps),
-        "earn": phase(run.earn, run.earn.calls_per_s),
-        "earn_to_baseline": run.ratio,
-        "hot_user": phase(run.hot, run.hot.calls_per_s),
-        "ceiling": phase(run.ceiling, run.ceiling.tps if run.ceiling else 0.0),
-        "ceiling_to_baseline": run.ceiling.tps / run.baseline.tps if run.ceiling else None,
-        "audit": {
-            "ok": run.audit.ok,
-            "summary": run.audit.summary(),
-            "users": run.audit.users,
-            "transactions": run.audit.transactions,
-        },
-        "targets": [asdict(v) for v in run.verdicts()],
-    }
-
-
-def _finite(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_finite(v) for v in value]
-    return value
+    _log(f"baseline c={clients}: {result.tps:,.0f} tps")
+    return result
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -295,20 +202,17 @@ def main(argv: list[str] | None = None) -> int:
     reset_schema(db)
     settings = server_settings(db)
     background = background_cores()
+    single = not args.no_single
 
-    _log(f"baseline: pgbench -i -s {args.scale}, then simple-update for {args.duration} s")
-    baseline = pgbench_baseline(
-        db,
-        scale=args.scale,
-        clients=args.clients,
-        threads=args.pgbench_threads,
-        duration=args.duration,
-    )
-    _log(f"baseline: {baseline.tps:,.0f} tps; seeding {args.users:,} users")
+    baseline = _baseline(db, args, args.clients)
+    wide_baseline = _baseline(db, args, args.wide_clients) if args.wide_clients else None
+    _log(f"seeding {args.users:,} users")
     seed_users(db, args.users)
-    checkpoint(db)
+    # A live database is warm: pages touched, hint bits set. Without this the first measured
+    # run pays for the first touch of every page (about 25% more server CPU per call).
+    _log("settling the database: 5 s of earns, not measured")
 
-    earn_plan = LoadPlan(
+    plan = LoadPlan(
         name="earn",
         url=db.url,
         database=db.dbname,
@@ -320,17 +224,37 @@ def main(argv: list[str] | None = None) -> int:
         replay_ratio=args.replay_ratio,
         seed=args.seed,
         log_file=args.log_file,
+        batch_size=args.batch_size,
+        flushers=args.flushers,
     )
-    _log(f"earn: {args.clients} clients in {args.processes} processes for {args.duration} s")
-    earn = run_load(earn_plan)
-    _log(f"earn: {earn.calls_per_s:,.0f} calls/s; hot user for {args.hot_duration} s")
-    checkpoint(db)
-    hot_user = args.users + 1  # seeded with the others, untouched by the earn run
-    hot = run_load(
-        replace(
-            earn_plan, name="hot", duration=args.hot_duration, hot_user=hot_user, replay_ratio=0.0
-        )
+    indexed: tuple[LoadPlan, ...] = ()
+    if not args.no_rank_index:  # the markers alone (no REDIS_URL), then with Redis too
+        indexed = (replace(plan, name="markers", rank_index=True),)
+        if args.rank_redis_url:
+            indexed += (
+                replace(
+                    plan,
+                    name="redis",
+                    rank_index=True,
+                    rank_redis_url=args.rank_redis_url,
+                    rank_redis_prefix=f"syntra-bench-{os.getpid()}:",
+                ),
+            )
+    run_load(replace(plan, name="settle", warmup=5.0, duration=1.0))
+    earn = _phase(db, plan, single, f"earn c={args.clients}", indexed)
+    wide = None
+    if args.wide_clients:
+        wide_plan = replace(plan, name="wide", clients=args.wide_clients)
+        wide = _phase(db, wide_plan, single, f"earn c={args.wide_clients}")
+    hot_user = args.users + 1  # seeded with the others, untouched by the earn runs
+    hot_plan = replace(
+        plan, name="hot", duration=args.hot_duration, hot_user=hot_user, replay_ratio=0.0
     )
+    hot = _phase(db, hot_plan, single, "hot user")
+    light = None
+    if args.light_rate:
+        light_plan = replace(plan, name="light", duration=args.light_duration, rate=args.light_rate)
+        light = _phase(db, light_plan, single, f"light load {args.light_rate:,.0f}/s")
     ceiling = None
     if args.ceiling_duration > 0:
         _log(f"database ceiling: the earn load driven by pgbench for {args.ceiling_duration} s")
@@ -348,13 +272,26 @@ def main(argv: list[str] | None = None) -> int:
     _log("auditing the ledger")
     audit = _audit(db.url)
 
-    run = Run(db.where, settings, background, baseline, earn, hot, ceiling, audit)
+    run = Run(
+        where=db.where,
+        settings=settings,
+        background=background,
+        baseline=baseline,
+        earn=earn,
+        wide_baseline=wide_baseline,
+        wide=wide,
+        hot=hot,
+        light=light,
+        ceiling=ceiling,
+        audit=audit,
+        clients=args.clients,
+        wide_clients=args.wide_clients,
+    )
     print(render(run))
     command = " ".join(["python -m bench.earn_bench", *(sys.argv[1:] if argv is None else argv)])
+    options = {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}
     args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(
-        json.dumps(_finite(to_json(run, args, command)), indent=2) + "\n", encoding="utf-8"
-    )
+    args.json.write_text(json.dumps(to_json(run, options, command), indent=2) + "\n", "utf-8")
     _log(f"results written to {args.json}")
     return 0  # a benchmark, not a test: a missed target is reported, not an error
 

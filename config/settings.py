@@ -53,6 +53,14 @@ class Settings(BaseSettings):
     database_url: str | None = Field(default=None, alias="DATABASE_URL")
     data_dir: Path = Field(default=PROJECT_ROOT / "data", alias="DATA_DIR")
     db_pool_size: int = Field(default=10, ge=1, le=200, alias="DB_POOL_SIZE")
+    # Group commit of ledger movements (src/services/earn_batcher.py): on unless "false".
+    points_batching: bool = Field(default=True, alias="POINTS_BATCHING")
+    points_batch_size: int = Field(default=64, ge=1, le=1000, alias="POINTS_BATCH_SIZE")
+    points_batch_flushers: int = Field(default=2, ge=1, le=32, alias="POINTS_BATCH_FLUSHERS")
+
+    # Redis (optional): the leaderboard rank index; everything works without it.
+    redis_url: str | None = Field(default=None, alias="REDIS_URL")
+    redis_key_prefix: str = Field(default="syntra:", alias="REDIS_KEY_PREFIX")
 
     # Telegram
     bot_token: SecretStr | None = Field(default=None, alias="BOT_TOKEN")
@@ -119,6 +127,7 @@ class Settings(BaseSettings):
         "public_base_url",
         "mini_app_url",
         "metrics_port",
+        "redis_url",
         mode="before",
     )
     @classmethod
@@ -150,6 +159,13 @@ class Settings(BaseSettings):
         """LLM_BASE_URL=demo: the offline demo assistant instead of an AI service."""
         return self.llm_base_url == LLM_DEMO
 
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must be a redis://, rediss:// or unix:// URL")
+        return value
+
     @field_validator("webhook_secret")
     @classmethod
     def _webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
@@ -164,6 +180,13 @@ class Settings(BaseSettings):
     def _webhook_needs_secret(self) -> Settings:
         if self.webhook_url and self.webhook_secret is None:
             raise ValueError("WEBHOOK_SECRET is required when WEBHOOK_URL is set")
+        return self
+
+    @model_validator(mode="after")
+    def _flushers_fit_the_pool(self) -> Settings:
+        # Each flusher holds a pooled connection while its call runs; leave room for the rest.
+        if self.points_batching and self.points_batch_flushers > self.db_pool_size:
+            raise ValueError("POINTS_BATCH_FLUSHERS must not exceed DB_POOL_SIZE")
         return self
 
     @field_validator("admin_ids", mode="before")

@@ -27,10 +27,13 @@ from src.database.engine import create_engine, create_session_factory, resolve_d
 from src.services.admin_service import AdminService
 from src.services.analytics_service import AnalyticsService
 from src.services.demo_assistant import DemoAssistant
+from src.services.earn_batcher import BatchConfig
 from src.services.failures import FailureCounter
 from src.services.llm_client import LLMClient
 from src.services.onboarding_service import OnboardingService
 from src.services.points_service import PointsService
+from src.services.rank_redis import RedisRanks
+from src.services.rank_service import RankService
 from src.services.user_service import UserService
 
 Clock = Callable[[], datetime]
@@ -53,9 +56,12 @@ class AppContext:
     analytics: AnalyticsService
     llm: LLMClient
     failures: FailureCounter
+    ranks: RankService
     owns_engine: bool = True
 
     async def close(self) -> None:
+        await self.points.aclose()  # movements still queued for a batch get their answers
+        await self.ranks.aclose()
         await self.llm.aclose()
         if self.owns_engine:
             await self.engine.dispose()
@@ -83,12 +89,15 @@ def build_context(
     own_engine = engine is None
     engine = engine or create_engine(url, pool_size=settings.db_pool_size)
     sessions = create_session_factory(engine)
+    ranks = build_ranks(settings, engine)
     points = PointsService(
         engine=engine,
         session_factory=sessions,
         rules=rules,
         timezone=settings.timezone,
         clock=clock,
+        batching=batch_config(settings),
+        ranks=ranks,
     )
     users = UserService(session_factory=sessions, clock=clock)
     failures = FailureCounter()
@@ -112,7 +121,27 @@ def build_context(
         ),
         llm=build_llm(settings),
         failures=failures,
+        ranks=ranks,
         owns_engine=own_engine,
+    )
+
+
+def build_ranks(settings: Settings, engine: AsyncEngine) -> RankService:
+    """The rank index: PostgreSQL markers, plus a Redis sorted set when REDIS_URL is set."""
+    redis = (
+        RedisRanks.from_url(settings.redis_url, prefix=settings.redis_key_prefix)
+        if settings.redis_url
+        else None
+    )
+    return RankService(engine=engine, redis=redis)
+
+
+def batch_config(settings: Settings) -> BatchConfig | None:
+    """Group commit for points movements (POINTS_BATCHING), or None: every call alone."""
+    if not settings.points_batching:
+        return None
+    return BatchConfig(
+        max_items=settings.points_batch_size, flushers=settings.points_batch_flushers
     )
 
 

@@ -77,6 +77,8 @@ async def serve(settings: Settings, extend: Callable[[FastAPI], None] | None = N
     context = build_context(settings)
     try:
         await prepare_database(context)
+        # Every process that serves ranks keeps the index in step (one worker acts per round).
+        context.ranks.start()
         app = create_api(context)
         if extend is not None:
             extend(app)

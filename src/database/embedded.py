@@ -275,6 +275,15 @@ def stop(data_dir: Path | None = None) -> bool:
     return True
 
 
+def restart(data_dir: Path | None = None) -> EmbeddedServer:
+    """Restart the server (to apply a setting that needs it); sessions are cut.
+
+    Stop, then start as every process does: `pg_ctl restart` would hand the new server this
+    process's output pipes instead of the package's log file."""
+    stop(data_dir)
+    return ensure_running(data_dir)
+
+
 def _main(argv: list[str]) -> int:
     command = argv[0] if argv else "status"
     if command == "start":

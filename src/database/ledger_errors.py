@@ -18,6 +18,10 @@ CONNECTION_LOST: Final = (
     asyncpg.exceptions.InterfaceError,
     # What asyncpg raises when the server ended the session between two calls.
     asyncpg.exceptions.InternalClientError,
+    # ... and during one: terminated, the server shutting down or crashed (class 57P).
+    asyncpg.exceptions.AdminShutdownError,
+    asyncpg.exceptions.CrashShutdownError,
+    asyncpg.exceptions.CannotConnectNowError,
 )
 
 

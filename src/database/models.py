@@ -175,6 +175,34 @@ class PointsRollupState(Base):
     __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
 
 
+class PointsRankMarker(Base):
+    """Every `spacing`-th user of the leaderboard when the markers were last rebuilt, with the
+    number of users strictly ahead of that place, kept exact as the ledger grows (migration
+    0006, src/services/rank_service.py): a user's rank is a marker's count plus a short count
+    of the users between the marker and the user."""
+
+    __tablename__ = "points_rank_markers"
+
+    neg_balance: Mapped[int] = mapped_column(BigInteger, primary_key=True)  # ascending = board
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    ahead: Mapped[int] = mapped_column(BigInteger)
+
+
+class PointsRankState(Base):
+    """Which ledger rows the markers count: every row with id <= `through_id`."""
+
+    __tablename__ = "points_rank_state"
+
+    id: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    through_id: Mapped[int] = mapped_column(BigInteger)
+    positive: Mapped[int] = mapped_column(BigInteger)  # users with points, as of through_id
+    spacing: Mapped[int] = mapped_column(Integer)
+    rebuilt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    advanced_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+
 class AdminAction(Base):
     """An admin grant/deduct awaiting or past its confirmation. The ledger key of its
     execution is `admin_action:{id}`, so a confirmation executes once however often pressed."""

@@ -29,6 +29,7 @@ from src.services.points_types import (
     UnknownUserError,
     UserStats,
 )
+from src.services.rank_service import RankService
 from src.services.user_types import display_name
 
 Clock = Callable[[], datetime]
@@ -58,8 +59,11 @@ class PointsReads:
         rules: PointsRules,
         timezone: str = "UTC",
         clock: Clock | None = None,
+        ranks: RankService | None = None,
     ) -> None:
         self._sessions = session_factory
+        # Ranks from an index when given (src/services/rank_service.py), else counted.
+        self._ranks = ranks
         # AUTOCOMMIT: each ledger call (PointsService) and the balance read is a single-statement
         # transaction: one round trip, no BEGIN/COMMIT around it.
         self._ledger_engine = engine.execution_options(isolation_level="AUTOCOMMIT")
@@ -154,7 +158,7 @@ class PointsReads:
             if user_id is not None and me is None:
                 row = await points_queries.get_balance_row(session, user_id)
                 if row is not None:
-                    rank = await points_queries.rank_of(session, user_id, row.balance)
+                    rank = await self._rank(session, user_id, row.balance)
                     user = await user_queries.get_user(session, user_id)
                     me = LeaderboardEntry(
                         rank=rank,
@@ -190,7 +194,7 @@ class PointsReads:
             if row is None:
                 raise UnknownUserError(user_id)
             by_type = await points_queries.stats_by_type(session, user_id)
-            rank = await points_queries.rank_of(session, user_id, row.balance)
+            rank = await self._rank(session, user_id, row.balance)
             referrals = await user_queries.count_referrals(session, user_id)
         stats = {t: TypeStats(count=c, total=s) for t, c, s in by_type}
         earned_today = row.earned_today if row.earned_today_date == self.today() else 0
@@ -238,3 +242,8 @@ class PointsReads:
         if last_claim is None or last_claim < self.today() - timedelta(days=1):
             return 0
         return streak
+
+    async def _rank(self, session: AsyncSession, user_id: int, balance: int) -> int:
+        if self._ranks is not None:
+            return await self._ranks.rank(session, user_id, balance)
+        return await points_queries.rank_of(session, user_id, balance)

@@ -3,28 +3,26 @@
 Each movement is one call of a plpgsql function (see alembic/versions/0002 and
 src/database/ledger_calls.py): one round trip, one database transaction, correct across
 concurrent callers and processes. This class turns the configured rules into the functions'
-parameters, validates input before anything is written, retries on serialization failures
-and deadlocks, logs every movement, and maps the database's answer to a typed outcome.
+parameters, validates input before anything is written, logs every movement, and maps the
+database's answer to a typed outcome; src/services/ledger_runner.py sends the call (alone or
+batched) and retries it when that is safe.
 """
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from collections.abc import Awaitable, Callable
 from datetime import date, datetime, timedelta
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
-import asyncpg
 import structlog
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from config.points_config import PointsRules, RequestAction, Tier, TransactionType
 from src import metrics
-from src.database import ledger_calls
-from src.database.ledger_calls import LedgerResult, LevelArrays
-from src.database.ledger_errors import CONNECTION_LOST, RETRYABLE_SQLSTATES, sqlstate
+from src.database.ledger_batch import LedgerItem
+from src.database.ledger_calls import LedgerResult
+from src.services.earn_batcher import BatchConfig, EarnBatcher
+from src.services.ledger_runner import LedgerRunner, ledger_params
 from src.services.points_math import MAX_TELEGRAM_ID, check_int, check_text
 from src.services.points_reads import Clock, PointsReads
 from src.services.points_types import (
@@ -34,10 +32,15 @@ from src.services.points_types import (
     PointsOutcome,
     UnknownUserError,
 )
+from src.services.rank_service import RankService
 
 log = structlog.get_logger(__name__)
 
+T = TypeVar("T")
+
 MAX_SUBSCRIPTION_MONTHS: Final = 120
+# Group commit on by default (src/services/earn_batcher.py); None sends every call alone.
+DEFAULT_BATCHING: Final = BatchConfig()
 
 
 class PointsService(PointsReads):
@@ -52,20 +55,36 @@ class PointsService(PointsReads):
         timezone: str = "UTC",
         clock: Clock | None = None,
         max_retries: int = 5,
+        batching: BatchConfig | None = DEFAULT_BATCHING,
+        ranks: RankService | None = None,
     ) -> None:
         super().__init__(
-            engine, session_factory=session_factory, rules=rules, timezone=timezone, clock=clock
+            engine,
+            session_factory=session_factory,
+            rules=rules,
+            timezone=timezone,
+            clock=clock,
+            ranks=ranks,
         )
-        self._max_retries = max_retries
-        self._levels = LevelArrays(
-            thresholds=[lvl.points_required for lvl in rules.levels],
-            multipliers=[lvl.earning_multiplier for lvl in rules.levels],
+        self._runner = LedgerRunner(
+            ledger_engine=self._ledger_engine,
+            params=ledger_params(rules, timezone),
+            batching=batching,
+            ranks=ranks,
+            max_retries=max_retries,
         )
-        self._tier_names = [t.value for t in rules.tier_multipliers]
-        self._tier_mults = list(rules.tier_multipliers.values())
-        days = sorted(rules.streak_bonuses)
-        self._bonus_days = days
-        self._bonus_points = [rules.streak_bonuses[d] for d in days]
+        self._intervals = {
+            action: timedelta(seconds=rule.min_interval_seconds)
+            for action, rule in rules.requests.items()
+        }
+
+    @property
+    def batcher(self) -> EarnBatcher | None:
+        return self._runner.batcher
+
+    async def aclose(self) -> None:
+        """Answer every movement still queued for a batch; later ones go one by one."""
+        await self._runner.aclose()
 
     # ------------------------------------------------------------------ credits
 
@@ -85,19 +104,14 @@ class PointsService(PointsReads):
             raise InvalidInputError(f"unknown action {action!r}; known: {known}") from None
         self._check_key(key)
         rule = self._rules.requests[action]
-        result = await self._run(
-            lambda conn: ledger_calls.earn_request(
-                conn,
+        result = await self._runner.submit(
+            LedgerItem(
+                kind="earn",
                 user_id=user_id,
+                amount=rule.base_points,
                 transaction_type=action.value,
                 key=key,
-                base=rule.base_points,
-                interval=timedelta(seconds=rule.min_interval_seconds),
-                daily_cap=self._rules.max_daily_points_earning,
-                tier_names=self._tier_names,
-                tier_multipliers=self._tier_mults,
-                levels=self._levels,
-                timezone=self._timezone,
+                interval=self._intervals[action],
                 metadata=metadata,
                 now=self._db_now(),
             )
@@ -106,15 +120,11 @@ class PointsService(PointsReads):
 
     async def claim_daily_login(self, *, user_id: int) -> PointsOutcome:
         """Once per day in the configured zone; `duplicate=True` means already claimed today."""
-        result = await self._run(
-            lambda conn: ledger_calls.claim_daily(
-                conn,
+        result = await self._runner.submit(
+            LedgerItem(
+                kind="daily",
                 user_id=user_id,
-                base=self._rules.daily_login_points,
-                bonus_days=self._bonus_days,
-                bonus_points=self._bonus_points,
-                levels=self._levels,
-                timezone=self._timezone,
+                amount=self._rules.daily_login_points,
                 now=self._db_now(),
             )
         )
@@ -263,44 +273,18 @@ class PointsService(PointsReads):
         metadata: dict[str, Any] | None,
     ) -> PointsOutcome:
         self._check_key(key)
-        result = await self._run(
-            lambda conn: ledger_calls.move(
-                conn,
+        result = await self._runner.submit(
+            LedgerItem(
+                kind="move",
                 user_id=user_id,
+                amount=amount,
                 transaction_type=transaction_type,
                 key=key,
-                amount=amount,
                 metadata=metadata,
-                levels=self._levels,
                 now=self._db_now(),
             )
         )
         return self._finish(result, user_id=user_id, transaction_type=transaction_type, key=key)
-
-    async def _run(
-        self, call: Callable[[AsyncConnection], Awaitable[LedgerResult]]
-    ) -> LedgerResult:
-        for attempt in range(1, self._max_retries + 1):
-            try:
-                async with self._ledger_engine.connect() as conn:
-                    try:
-                        return await call(conn)
-                    except CONNECTION_LOST as exc:
-                        # The call bypassed SQLAlchemy's statement layer, so the pool did not
-                        # see the loss: drop the connection ourselves.
-                        await conn.invalidate(exc)
-                        raise
-            except CONNECTION_LOST as exc:
-                # Safe to repeat: the key makes a call that did commit come back as a replay.
-                if attempt == self._max_retries:
-                    raise
-                log.warning("points call retried", reason=type(exc).__name__, attempt=attempt)
-            except (DBAPIError, asyncpg.PostgresError) as exc:
-                if sqlstate(exc) not in RETRYABLE_SQLSTATES or attempt == self._max_retries:
-                    raise
-                log.warning("points call retried", sqlstate=sqlstate(exc), attempt=attempt)
-                await asyncio.sleep(0.005 * 2**attempt)
-        raise AssertionError("unreachable")  # pragma: no cover
 
     def _finish(
         self, result: LedgerResult, *, user_id: int, transaction_type: str, key: str

@@ -232,7 +232,10 @@ async def test_concurrent_processes_keep_every_ledger_invariant(
         f"{counts['calls']} calls, {counts['paid']} paid, {counts['refused']} refused, "
         f"{counts['duplicates']} duplicates ({counts['replay_calls']} deliberate replays), "
         f"{counts['conflicts']} conflicts, {log_events['points call retried']} retries; "
-        f"outcomes {dict(sorted(outcomes.items()))}"
+        f"outcomes {dict(sorted(outcomes.items()))}; "
+        f"batches: {sum(r.batch_calls for r in reports)} calls for "
+        f"{sum(r.batched_items for r in reports)} movements, largest "
+        f"{max(r.largest_batch for r in reports)}"
     )
 
     # 1. Every process ran to the end, with no unexpected exception and no wrong answer.
@@ -246,6 +249,10 @@ async def test_concurrent_processes_keep_every_ledger_invariant(
     assert max(r.started_at for r in reports) < min(r.finished_at for r in reports), (
         "the processes did not overlap"
     )
+    # Group commit is on by default: the movements really went out in shared calls, and no
+    # batch failed (a failure would be a bug here: every movement of this load is valid).
+    assert max(r.largest_batch for r in reports) > 1, summary
+    assert sum(r.batch_fallbacks for r in reports) == 0, summary
 
     # 2. The audit: every SPEC 2 invariant, the daily cap and the intervals, for every user.
     audit = await audit_ledger(engine, rules, TIMEZONE)

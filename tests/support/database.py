@@ -22,6 +22,8 @@ LEDGER_TABLES = (
     "admin_actions",
     "points_daily_totals",
     "points_rollup_state",
+    "points_rank_markers",
+    "points_rank_state",
 )
 
 

@@ -141,6 +141,10 @@ class WorkerReport:
     started_at: float = 0.0  # wall clock (time.time()) when the load began / ended
     finished_at: float = 0.0
     fatal: str | None = None
+    batch_calls: int = 0  # calls the service's batcher sent (0 with batching off)
+    batched_items: int = 0
+    largest_batch: int = 0
+    batch_fallbacks: int = 0
 
 
 @dataclass(frozen=True)
@@ -382,6 +386,11 @@ async def _run(cfg: WorkerConfig, barrier: Barrier, report: WorkerReport) -> Non
         deadline = time.monotonic() + cfg.seconds
         await asyncio.gather(*(load.task(i, deadline) for i in range(cfg.tasks)))
         report.finished_at = time.time()
+        await points.aclose()
+        if points.batcher is not None:
+            stats = points.batcher.stats
+            report.batch_calls, report.batched_items = stats.calls, stats.items
+            report.largest_batch, report.batch_fallbacks = stats.largest, stats.fallbacks
     finally:
         await engine.dispose()
 

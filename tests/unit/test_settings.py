@@ -42,6 +42,9 @@ def test_values_are_parsed(monkeypatch: pytest.MonkeyPatch) -> None:
         ("INIT_DATA_MAX_AGE_SECONDS", "0"),
         ("API_RATE_LIMIT_PER_MINUTE", "0"),
         ("METRICS_PORT", "http"),
+        ("POINTS_BATCHING", "sometimes"),
+        ("POINTS_BATCH_SIZE", "0"),
+        ("POINTS_BATCH_FLUSHERS", "0"),
     ],
 )
 def test_invalid_values_name_the_variable(
@@ -96,3 +99,25 @@ def test_errors_read_as_one_plain_sentence(name: str, value: str, message: str) 
     with pytest.raises(SettingsError) as refused:
         load_settings(_env_file=None, **{name: value})
     assert str(refused.value) == f"invalid setting {name}: {message}"
+
+
+def test_batching_is_on_by_default_and_can_be_turned_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    from src.bootstrap import batch_config
+
+    for name in ("POINTS_BATCHING", "POINTS_BATCH_SIZE", "POINTS_BATCH_FLUSHERS"):
+        monkeypatch.delenv(name, raising=False)
+    config = batch_config(load_settings(_env_file=None))
+    assert config is not None and (config.max_items, config.flushers) == (64, 2)
+    monkeypatch.setenv("POINTS_BATCH_SIZE", "16")
+    monkeypatch.setenv("POINTS_BATCH_FLUSHERS", "3")
+    config = batch_config(load_settings(_env_file=None))
+    assert config is not None and (config.max_items, config.flushers) == (16, 3)
+    monkeypatch.setenv("POINTS_BATCHING", "false")
+    assert batch_config(load_settings(_env_file=None)) is None
+
+
+def test_batch_flushers_must_fit_the_pool(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DB_POOL_SIZE", "2")
+    monkeypatch.setenv("POINTS_BATCH_FLUSHERS", "3")
+    with pytest.raises(SettingsError, match="POINTS_BATCH_FLUSHERS must not exceed DB_POOL_SIZE"):
+        load_settings(_env_file=None)
