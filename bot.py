@@ -69,6 +69,7 @@ async def run(settings: Settings) -> None:
         bot = create_bot(settings.bot_token.get_secret_value(), api_base=settings.telegram_api_base)
         context.ranks.start()  # rank index kept in step (rebuilt in Redis first, if set)
         dispatcher = create_dispatcher(context)
+        context.jobs.start()  # background chores; each run takes its advisory lock first
         install_loop_guard(context.failures)  # nothing unhandled escapes the log
         dispatcher.startup.register(register_commands)
         if settings.webhook_url:

@@ -31,6 +31,7 @@ from src.services.earn_batcher import BatchConfig
 from src.services.failures import FailureCounter
 from src.services.llm_client import LLMClient
 from src.services.onboarding_service import OnboardingService
+from src.services.periodic_jobs import JobRunner
 from src.services.points_service import PointsService
 from src.services.rank_redis import RedisRanks
 from src.services.rank_service import RankService
@@ -57,9 +58,11 @@ class AppContext:
     llm: LLMClient
     failures: FailureCounter
     ranks: RankService
+    jobs: JobRunner  # background chores, once across workers; the bot process starts them
     owns_engine: bool = True
 
     async def close(self) -> None:
+        await self.jobs.aclose()
         await self.points.aclose()  # movements still queued for a batch get their answers
         await self.ranks.aclose()
         await self.llm.aclose()
@@ -122,6 +125,7 @@ def build_context(
         llm=build_llm(settings),
         failures=failures,
         ranks=ranks,
+        jobs=JobRunner(engine, failures),
         owns_engine=own_engine,
     )
 
