@@ -37,6 +37,11 @@ class LogFormat(StrEnum):
     CONSOLE = "console"
 
 
+class WebhookAck(StrEnum):
+    RECEIVED = "received"
+    HANDLED = "handled"
+
+
 class SettingsError(RuntimeError):
     """Raised when the environment holds an invalid setting; the message names the variable."""
 
@@ -71,6 +76,9 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = Field(default=None, alias="WEBHOOK_SECRET")
     webhook_listen_host: str = Field(default="0.0.0.0", alias="WEBHOOK_LISTEN_HOST")
     webhook_listen_port: int = Field(default=8080, ge=1, le=65535, alias="WEBHOOK_LISTEN_PORT")
+    # When the webhook answers Telegram: "received" (at once; the update is handled after) or
+    # "handled" (after the handler: a worker killed mid-update gets it redelivered elsewhere).
+    webhook_ack: WebhookAck = Field(default=WebhookAck.RECEIVED, alias="WEBHOOK_ACK")
 
     # The API process (REST + Mini App) and metrics
     api_host: str = Field(default="127.0.0.1", alias="API_HOST")

@@ -17,6 +17,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder
+from aiogram.fsm.storage.memory import MemoryStorage
+from aiogram.fsm.storage.redis import RedisStorage
 from alembic import command
 from alembic.config import Config
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -35,6 +38,7 @@ from src.services.periodic_jobs import JobRunner
 from src.services.points_service import PointsService
 from src.services.rank_redis import RedisRanks
 from src.services.rank_service import RankService
+from src.services.update_dedupe import PostgresUpdateMarks, RedisUpdateMarks, UpdateMarks
 from src.services.user_service import UserService
 
 Clock = Callable[[], datetime]
@@ -59,10 +63,14 @@ class AppContext:
     failures: FailureCounter
     ranks: RankService
     jobs: JobRunner  # background chores, once across workers; the bot process starts them
+    update_marks: UpdateMarks  # webhook updates handled once across workers
+    fsm_storage: BaseStorage  # aiogram FSM state: Redis when REDIS_URL is set, else memory
     owns_engine: bool = True
 
     async def close(self) -> None:
         await self.jobs.aclose()
+        await self.update_marks.aclose()
+        await self.fsm_storage.close()
         await self.points.aclose()  # movements still queued for a batch get their answers
         await self.ranks.aclose()
         await self.llm.aclose()
@@ -104,6 +112,7 @@ def build_context(
     )
     users = UserService(session_factory=sessions, clock=clock)
     failures = FailureCounter()
+    jobs = JobRunner(engine, failures)
     return AppContext(
         settings=settings,
         rules=rules,
@@ -125,7 +134,9 @@ def build_context(
         llm=build_llm(settings),
         failures=failures,
         ranks=ranks,
-        jobs=JobRunner(engine, failures),
+        jobs=jobs,
+        update_marks=build_update_marks(settings, engine, jobs),
+        fsm_storage=build_fsm_storage(settings),
         owns_engine=own_engine,
     )
 
@@ -138,6 +149,24 @@ def build_ranks(settings: Settings, engine: AsyncEngine) -> RankService:
         else None
     )
     return RankService(engine=engine, redis=redis)
+
+
+def build_update_marks(settings: Settings, engine: AsyncEngine, jobs: JobRunner) -> UpdateMarks:
+    """Webhook update marks in Redis when REDIS_URL is set, else in PostgreSQL (then purged
+    by a background job)."""
+    if settings.redis_url:
+        return RedisUpdateMarks.from_url(settings.redis_url, prefix=settings.redis_key_prefix)
+    marks = PostgresUpdateMarks(engine)
+    jobs.add(marks.purge_job())
+    return marks
+
+
+def build_fsm_storage(settings: Settings) -> BaseStorage:
+    """aiogram's FSM state shared by every worker through Redis, or per process in memory."""
+    if settings.redis_url:
+        key_builder = DefaultKeyBuilder(prefix=f"{settings.redis_key_prefix}fsm")
+        return RedisStorage.from_url(settings.redis_url, key_builder=key_builder)
+    return MemoryStorage()
 
 
 def batch_config(settings: Settings) -> BatchConfig | None:
