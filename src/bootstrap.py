@@ -17,15 +17,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder
+from aiogram.fsm.storage.base import BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage
-from aiogram.fsm.storage.redis import RedisStorage
 from alembic import command
 from alembic.config import Config
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from config.points_config import PointsRules, load_points_rules
 from config.settings import PROJECT_ROOT, Settings
+from src.bot.fsm_storage import SharedStateStorage
 from src.database.engine import create_engine, create_session_factory, resolve_database_urls
 from src.services.admin_service import AdminService
 from src.services.analytics_service import AnalyticsService
@@ -136,7 +136,7 @@ def build_context(
         ranks=ranks,
         jobs=jobs,
         update_marks=build_update_marks(settings, engine, jobs),
-        fsm_storage=build_fsm_storage(settings),
+        fsm_storage=build_fsm_storage(settings, failures),
         owns_engine=own_engine,
     )
 
@@ -161,11 +161,12 @@ def build_update_marks(settings: Settings, engine: AsyncEngine, jobs: JobRunner)
     return marks
 
 
-def build_fsm_storage(settings: Settings) -> BaseStorage:
+def build_fsm_storage(settings: Settings, failures: FailureCounter) -> BaseStorage:
     """aiogram's FSM state shared by every worker through Redis, or per process in memory."""
     if settings.redis_url:
-        key_builder = DefaultKeyBuilder(prefix=f"{settings.redis_key_prefix}fsm")
-        return RedisStorage.from_url(settings.redis_url, key_builder=key_builder)
+        return SharedStateStorage.connect(
+            settings.redis_url, prefix=settings.redis_key_prefix, failures=failures
+        )
     return MemoryStorage()
 
 
