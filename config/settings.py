@@ -58,6 +58,8 @@ class Settings(BaseSettings):
     database_url: str | None = Field(default=None, alias="DATABASE_URL")
     data_dir: Path = Field(default=PROJECT_ROOT / "data", alias="DATA_DIR")
     db_pool_size: int = Field(default=10, ge=1, le=200, alias="DB_POOL_SIZE")
+    # DATABASE_URL is a PgBouncer in transaction mode: asyncpg's statement cache off.
+    db_pgbouncer: bool = Field(default=False, alias="DB_PGBOUNCER")
     # Group commit of ledger movements (src/services/earn_batcher.py): on unless "false".
     points_batching: bool = Field(default=True, alias="POINTS_BATCHING")
     points_batch_size: int = Field(default=64, ge=1, le=1000, alias="POINTS_BATCH_SIZE")

@@ -98,7 +98,9 @@ def build_context(
     else:  # the embedded server: the services as its application role, migrations as owner
         url, migration_url = resolve_database_urls(settings)
     own_engine = engine is None
-    engine = engine or create_engine(url, pool_size=settings.db_pool_size)
+    engine = engine or create_engine(
+        url, pool_size=settings.db_pool_size, pgbouncer=settings.db_pgbouncer
+    )
     sessions = create_session_factory(engine)
     ranks = build_ranks(settings, engine)
     points = PointsService(

@@ -72,7 +72,9 @@ class PostgresUpdateMarks:
 
 
 # Release only a mark still in progress (never undo "done").
-_RELEASE = "if redis.call('GET', KEYS[1]) == 'p' then return redis.call('DEL', KEYS[1]) end return 0"
+_RELEASE = (
+    "if redis.call('GET', KEYS[1]) == 'p' then return redis.call('DEL', KEYS[1]) end return 0"
+)
 
 
 class RedisUpdateMarks:
