@@ -91,12 +91,7 @@ def build_context(
     the wall and database clocks (tests). Nothing here connects: the first query does.
     """
     rules = load_points_rules(settings.points_config_file)
-    if engine is not None:
-        url = migration_url = engine.url.render_as_string(hide_password=False)
-    elif database_url:
-        url = migration_url = database_url
-    else:  # the embedded server: the services as its application role, migrations as owner
-        url, migration_url = resolve_database_urls(settings)
+    url, migration_url = database_urls(settings, database_url, engine)
     own_engine = engine is None
     engine = engine or create_engine(
         url, pool_size=settings.db_pool_size, pgbouncer=settings.db_pgbouncer
@@ -141,6 +136,19 @@ def build_context(
         fsm_storage=build_fsm_storage(settings, failures),
         owns_engine=own_engine,
     )
+
+
+def database_urls(
+    settings: Settings, database_url: str | None, engine: AsyncEngine | None
+) -> tuple[str, str]:
+    """(the services' URL, the migrations' URL)."""
+    if engine is not None:
+        url = engine.url.render_as_string(hide_password=False)
+        return url, url
+    if database_url:
+        return database_url, database_url
+    # The embedded server: the services as its application role, migrations as owner.
+    return resolve_database_urls(settings)
 
 
 def build_ranks(settings: Settings, engine: AsyncEngine) -> RankService:
