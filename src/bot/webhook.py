@@ -34,6 +34,7 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from config.settings import Settings, WebhookAck
+from src.metrics import WEBHOOK_DUPLICATES
 from src.services.failures import FailureCounter
 from src.services.update_dedupe import Claim, UpdateMarks, lease_for
 
@@ -117,7 +118,7 @@ class GuardedRequestHandler(SimpleRequestHandler):
 
     def _duplicate(self, update_id: int, claim: Claim) -> web.Response:
         log.info("duplicate update dropped", update_id=update_id, state=str(claim))
-        self._failures.inc(f"webhook_duplicate_{claim}")
+        WEBHOOK_DUPLICATES.labels(str(claim)).inc()  # not a failure: Telegram may redeliver
         if claim is Claim.BUSY and self._dedupe.ack_after_handling:
             # Telegram retries; by then the other worker has finished, or died and its lease
             # is over (then the retry handles it here).

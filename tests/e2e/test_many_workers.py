@@ -1,7 +1,8 @@
 """Three webhook workers on one database: every update handled once, whatever Telegram does.
 
 Three `bot.py --worker I/3` processes, each on its own port (the proxy setup of
-docs/SCALING.md), WEBHOOK_ACK=handled. A Telegram stand-in posts the updates round-robin,
+docs/SCALING.md), WEBHOOK_ACK=handled; update marks in PostgreSQL, and once more in Redis
+when TEST_REDIS_URL is set. A Telegram stand-in posts the updates round-robin,
 some of them to two workers at once and some again after they were acknowledged, and retries
 whatever fails on the next worker. Mid-load one worker is killed with SIGKILL: the updates it
 held come back to the others once their lease is over. In the end every delivered update was
@@ -12,6 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -52,9 +55,27 @@ async def llm(fake_llm: FakeOpenAI) -> AsyncIterator[FakeOpenAI]:
     fake_llm.mode, fake_llm.delay = "ok", 5.0
 
 
+REDIS_URL = os.environ.get("TEST_REDIS_URL")
+
+
+@pytest.fixture(params=["postgres", "redis"])
+def marks_env(request: pytest.FixtureRequest) -> dict[str, str]:
+    """Update marks (and FSM state) in PostgreSQL, or in Redis when TEST_REDIS_URL is set."""
+    if request.param == "postgres":
+        return {}
+    if not REDIS_URL:
+        pytest.skip("set TEST_REDIS_URL (e.g. redis://127.0.0.1:6379/9) to test Redis")
+    return {"REDIS_URL": REDIS_URL, "REDIS_KEY_PREFIX": f"test-{uuid.uuid4().hex[:8]}:"}
+
+
 @pytest.fixture
 async def workers(
-    tmp_path: Path, telegram: FakeTelegram, llm: FakeOpenAI, database_url: str
+    tmp_path: Path,
+    telegram: FakeTelegram,
+    llm: FakeOpenAI,
+    database_url: str,
+    clean_db: None,
+    marks_env: dict[str, str],
 ) -> AsyncIterator[list[tuple[BotProcess, str]]]:
     started: list[tuple[BotProcess, str]] = []
     try:
@@ -75,6 +96,7 @@ async def workers(
                 WEBHOOK_LISTEN_PORT=port,
                 WEBHOOK_ACK="handled",
                 SYNTRA_READY_FILE=workdir / "ready",
+                **marks_env,
             )
             process = await BotProcess(env, workdir, "--worker", f"{index}/{WORKERS}").start()
             started.append((process, f"http://127.0.0.1:{port}/tg/hook"))
