@@ -1,13 +1,16 @@
 """Start the Syntra bot: long polling by default, a webhook server when WEBHOOK_URL is set.
 
-python bot.py            (or ./manage.sh start bot)
+python bot.py                 (or ./manage.sh start bot)
+python bot.py --worker 1/3    one of three webhook workers (./manage.sh start bot --workers 3)
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import re
 import sys
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -37,6 +40,37 @@ TOKEN_REFUSED = (
 )
 
 
+WORKERS_NEED_WEBHOOK = (
+    "several workers need webhook mode (WEBHOOK_URL, WEBHOOK_SECRET): Telegram hands "
+    "getUpdates to one process only"
+)
+
+
+@dataclass(frozen=True)
+class Worker:
+    """Which of the bot's worker processes this is (`--worker I/N`, I from 0)."""
+
+    index: int = 0
+    count: int = 1
+
+    @property
+    def primary(self) -> bool:
+        """The one worker that sets the webhook and the command menus."""
+        return self.index == 0
+
+
+def parse_worker(argv: list[str]) -> Worker | None:
+    """`--worker I/N` from the arguments (a lone process without it); None if malformed."""
+    if "--worker" not in argv:
+        return Worker()
+    at = argv.index("--worker") + 1
+    match = re.fullmatch(r"(\d+)/(\d+)", argv[at]) if at < len(argv) else None
+    if match is None:
+        return None
+    index, count = int(match[1]), int(match[2])
+    return Worker(index, count) if 0 <= index < count <= 64 else None
+
+
 def mark_ready(settings: Settings) -> None:
     """Startup is done (commands set; polling begins or the webhook is set and listening).
 
@@ -46,7 +80,7 @@ def mark_ready(settings: Settings) -> None:
         Path(path).write_text(f"shutdown_grace_seconds={settings.shutdown_grace_seconds:g}\n")
 
 
-async def run(settings: Settings) -> None:
+async def run(settings: Settings, worker: Worker = Worker()) -> None:
     import structlog
 
     from src.bootstrap import build_context, prepare_database
@@ -59,11 +93,12 @@ async def run(settings: Settings) -> None:
     context = build_context(settings)
     bot: Bot | None = None
     try:
-        if settings.metrics_port is not None:
+        if settings.metrics_port is not None:  # worker I serves on METRICS_PORT + I
             from src.metrics import serve as serve_metrics
 
-            serve_metrics(settings.metrics_host, settings.metrics_port)
-            log.info("metrics served", host=settings.metrics_host, port=settings.metrics_port)
+            port = settings.metrics_port + worker.index
+            serve_metrics(settings.metrics_host, port)
+            log.info("metrics served", host=settings.metrics_host, port=port)
         await prepare_database(context)
         assert settings.bot_token is not None  # preflight refused to start without one
         bot = create_bot(settings.bot_token.get_secret_value(), api_base=settings.telegram_api_base)
@@ -71,10 +106,16 @@ async def run(settings: Settings) -> None:
         dispatcher = create_dispatcher(context)
         context.jobs.start()  # background chores; each run takes its advisory lock first
         install_loop_guard(context.failures)  # nothing unhandled escapes the log
-        dispatcher.startup.register(register_commands)
+        if worker.primary:  # one worker sets the menus and the webhook for all
+            dispatcher.startup.register(register_commands)
         if settings.webhook_url:
-            app = create_webhook_app(dispatcher, bot, settings)
-            await serve_webhook(app, settings, on_ready=partial(mark_ready, settings))
+            app = create_webhook_app(dispatcher, bot, settings, primary=worker.primary)
+            await serve_webhook(
+                app,
+                settings,
+                on_ready=partial(mark_ready, settings),
+                reuse_port=worker.count > 1,
+            )
         else:
             await bot.delete_webhook(drop_pending_updates=False)
             dispatcher.startup.register(mark_ready)  # the last startup hook (gets settings)
@@ -134,12 +175,22 @@ def start_failure(exc: Exception, settings: Settings) -> str | None:
 
 
 def main(argv: list[str]) -> int:
+    worker = parse_worker(argv)
+    if worker is None:
+        print("bot: --worker takes I/N: worker I (from 0) of N (at most 64)", file=sys.stderr)
+        return 2
     settings = preflight()
     if settings is None:
+        return 2
+    if worker.count > 1 and not settings.webhook_url:
+        print(f"bot: {WORKERS_NEED_WEBHOOK}", file=sys.stderr)
         return 2
     if "--check" in argv:
         return 0
     import structlog
+
+    if worker.count > 1:  # every log line says which worker wrote it
+        structlog.contextvars.bind_contextvars(worker=worker.index)
 
     from src.logging_config import PRINTED, configure_logging, secret_values
 
@@ -151,7 +202,7 @@ def main(argv: list[str]) -> int:
         secrets=secret_values(settings),
     )
     try:
-        asyncio.run(run(settings))
+        asyncio.run(run(settings, worker))
     except Exception as exc:
         reason = start_failure(exc, settings)
         if reason is None:

@@ -71,6 +71,8 @@ Usage: ./manage.sh <command> [args]
   bench seed [args]    (re)seed that database: python -m bench.seed_data --help for the options
   bench api            GET /api/points/balance against a bare FastAPI endpoint (wrk)
   start [bot|api]      start the services in the background (all when none is named)
+  start bot --workers N
+                       N webhook workers on one port (SO_REUSEPORT; see docs/SCALING.md)
   stop [bot|api]       stop them gracefully (in-flight updates and requests finish first)
   restart [bot|api]    stop, then start (safe to repeat)
   status [bot|api]     running/stopped with pid and uptime (exit 0 running, 3 stopped)
@@ -134,22 +136,61 @@ service_pid() {
   return 1
 }
 
-service_start() {
-  local name="$1" pid
-  service_args "$name"
-  if pid="$(service_pid "$name")"; then
-    echo "$name: already running (pid $pid)"
-    return 0
+# A service runs as one process named after it ("bot"), or as workers "bot.0" ... "bot.N-1"
+# (`start bot --workers N`: webhook workers sharing one port); each has its own pidfile, ready
+# file and .out, and run/bot.workers records N for status and restart.
+WORKERS=""
+
+# The instances of service $1 that status and stop look at.
+instances() {
+  local name="$1" count i
+  count="$(cat "$RUN_DIR/$name.workers" 2>/dev/null || true)"
+  if [[ "$count" =~ ^[0-9]+$ ]] && [ "$count" -gt 0 ]; then
+    for ((i = 0; i < count; i++)); do echo "$name.$i"; done
+  else
+    echo "$name"
   fi
+}
+
+service_start() {
+  local name="$1" pid instance count="" i
+  [ "$name" != bot ] || count="${WORKERS:-}"
+  service_args "$name"
+  for instance in $(instances "$name"); do
+    if pid="$(service_pid "$instance")"; then
+      echo "$instance: already running (pid $pid)"
+      return 0
+    fi
+  done
+  rm -f "$RUN_DIR/$name.workers"
+  if [ -z "$count" ]; then
+    start_instance "$name" "$name"
+    return
+  fi
+  mkdir -p "$RUN_DIR"
+  echo "$count" >"$RUN_DIR/$name.workers"
+  # One after another: worker 0 migrates and sets the webhook before the others join it.
+  for ((i = 0; i < count; i++)); do
+    if ! start_instance "$name" "$name.$i" --worker "$i/$count"; then
+      service_stop "$name" >/dev/null  # all workers or none
+      return 1
+    fi
+  done
+}
+
+# start_instance SERVICE INSTANCE [extra args for it]
+start_instance() {
+  local name="$1" instance="$2" pid
+  shift 2
   # Refuse early, in this terminal, on what would stop the service anyway (token, settings).
-  "$PY" "${SERVICE_ARGS[@]}" --check || return 1
+  "$PY" "${SERVICE_ARGS[@]}" "$@" --check || return 1
   mkdir -p "$RUN_DIR" "$LOG_DIR"
-  local ready="$RUN_DIR/$name.ready" out="$LOG_DIR/$name.out" before
+  local ready="$RUN_DIR/$instance.ready" out="$LOG_DIR/$instance.out" before
   rm -f "$ready"
   before="$(stat -c %s "$out" 2>/dev/null || echo 0)"  # what this start adds to $out comes after
-  SYNTRA_READY_FILE="$ready" nohup "$PY" "${SERVICE_ARGS[@]}" >>"$out" 2>&1 </dev/null &
+  SYNTRA_READY_FILE="$ready" nohup "$PY" "${SERVICE_ARGS[@]}" "$@" >>"$out" 2>&1 </dev/null &
   pid=$!
-  echo "$pid" >"$RUN_DIR/$name.pid"
+  echo "$pid" >"$RUN_DIR/$instance.pid"
   # Wait until it serves (it touches $ready once started up: migrations applied; the bot's
   # commands set and polling or webhook on; the API's port bound) or ends (bad setting,
   # database down, token refused), so the
@@ -157,21 +198,21 @@ service_start() {
   local waited=0
   while [ ! -f "$ready" ] && [ "$waited" -lt 600 ]; do
     if ! alive "$pid"; then
-      rm -f "$RUN_DIR/$name.pid"
+      rm -f "$RUN_DIR/$instance.pid"
       # The service's own last line says why (bot.py prints one for every expected failure;
       # for a crash it is the exception). One line here; the details are in the log.
       local reason
       reason="$(tail -c +"$((before + 1))" "$out" | grep -v '^[[:space:]]*$' | tail -n 1 || true)"
-      echo "$name: failed to start: ${reason#"$name: "} (log: $LOG_DIR/$name.log)" >&2
+      echo "$instance: failed to start: ${reason#"$name: "} (log: $LOG_DIR/$name.log)" >&2
       return 1
     fi
     sleep 0.1
     waited=$((waited + 1))
   done
   if [ -f "$ready" ]; then
-    echo "$name: started (pid $pid); logs: ./manage.sh logs $name"
+    echo "$instance: started (pid $pid); logs: ./manage.sh logs $name"
   else
-    echo "$name: started (pid $pid), still starting up after 60 s; logs: ./manage.sh logs $name"
+    echo "$instance: started (pid $pid), still starting up after 60 s; logs: ./manage.sh logs $name"
   fi
 }
 
@@ -189,36 +230,49 @@ stop_wait_seconds() {
   echo $((grace + 1 + 10))  # +1: a fractional grace rounded up
 }
 
+# Every instance gets SIGTERM at once (workers drain in parallel), then each is waited for.
 service_stop() {
-  local name="$1" pid waited=0 limit
-  if ! pid="$(service_pid "$name")"; then
-    echo "$name: not running"
-    return 0
-  fi
-  limit="$(stop_wait_seconds "$name")"
-  kill -TERM "$pid" 2>/dev/null || true
-  # Each service writes its shutdown grace into its ready file (the bot's covers in-flight
-  # updates and the LLM timeout, the API's its in-flight requests).
-  while alive "$pid" && [ "$waited" -lt $((limit * 10)) ]; do
-    sleep 0.1
-    waited=$((waited + 1))
+  local name="$1" instance pid waited limit stopped=()
+  for instance in $(instances "$name"); do
+    if pid="$(service_pid "$instance")"; then
+      kill -TERM "$pid" 2>/dev/null || true
+      stopped+=("$instance:$pid")
+    else
+      echo "$instance: not running"
+      rm -f "$RUN_DIR/$instance.ready"
+    fi
   done
-  if alive "$pid"; then
-    echo "$name: did not stop in $limit s, killing" >&2
-    kill -KILL "$pid" 2>/dev/null || true
-  fi
-  rm -f "$RUN_DIR/$name.pid" "$RUN_DIR/$name.ready"
-  echo "$name: stopped"
+  rm -f "$RUN_DIR/$name.workers"
+  for entry in "${stopped[@]}"; do
+    instance="${entry%%:*}" pid="${entry##*:}" waited=0
+    limit="$(stop_wait_seconds "$instance")"
+    # Each service writes its shutdown grace into its ready file (the bot's covers in-flight
+    # updates and the LLM timeout, the API's its in-flight requests).
+    while alive "$pid" && [ "$waited" -lt $((limit * 10)) ]; do
+      sleep 0.1
+      waited=$((waited + 1))
+    done
+    if alive "$pid"; then
+      echo "$instance: did not stop in $limit s, killing" >&2
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+    rm -f "$RUN_DIR/$instance.pid" "$RUN_DIR/$instance.ready"
+    echo "$instance: stopped"
+  done
 }
 
+# Exit 0 when every instance runs, 3 when any is stopped.
 service_status() {
-  local name="$1" pid
-  if pid="$(service_pid "$name")"; then
-    echo "$name: running (pid $pid, uptime $(ps -o etime= -p "$pid" | tr -d ' '))"
-    return 0
-  fi
-  echo "$name: stopped"
-  return 3
+  local name="$1" instance pid code=0
+  for instance in $(instances "$name"); do
+    if pid="$(service_pid "$instance")"; then
+      echo "$instance: running (pid $pid, uptime $(ps -o etime= -p "$pid" | tr -d ' '))"
+    else
+      echo "$instance: stopped"
+      code=3
+    fi
+  done
+  return "$code"
 }
 
 for_services() {
@@ -230,6 +284,24 @@ for_services() {
     for name in "${SERVICES[@]}"; do "service_$action" "$name" || code=$?; done
   fi
   return "$code"
+}
+
+# [bot|api] [--workers N] -> TARGET, WORKERS
+TARGET=""
+parse_workers() {
+  while [ "$#" -gt 0 ]; do
+    case "$1" in
+      --workers)
+        [[ "${2:-}" =~ ^[0-9]+$ ]] && [ "$2" -ge 1 ] && [ "$2" -le 64 ] ||
+          die "--workers takes a number from 1 to 64"
+        WORKERS="$2"
+        shift 2 ;;
+      --workers=*) parse_workers --workers "${1#--workers=}"; shift ;;
+      *) TARGET="$1"; shift ;;
+    esac
+  done
+  [ -z "$WORKERS" ] || [ "$TARGET" != api ] || die "--workers is for the bot only"
+  [ "$WORKERS" != 1 ] || WORKERS=""  # one worker is the plain bot
 }
 
 cmd_logs() {
@@ -311,9 +383,16 @@ main() {
         api) shift; "$PY" -m bench.api_bench "$@" ;;
         *) die "unknown benchmark '${1}' (earn|analytics|seed|api)" ;;
       esac ;;
-    start) ensure_venv; for_services start "${1:-}" ;;
+    start) ensure_venv; parse_workers "$@"; for_services start "$TARGET" ;;
     stop) for_services stop "${1:-}" ;;
-    restart) ensure_venv; for_services stop "${1:-}"; for_services start "${1:-}" ;;
+    restart)
+      ensure_venv
+      parse_workers "$@"
+      # Without --workers, the bot comes back with as many workers as it had.
+      if [ -z "$WORKERS" ] && [ "$TARGET" != api ]; then
+        WORKERS="$(cat "$RUN_DIR/bot.workers" 2>/dev/null || true)"
+      fi
+      for_services stop "$TARGET"; for_services start "$TARGET" ;;
     status) for_services status "${1:-}" ;;
     logs) cmd_logs "${1:-}" ;;
     init-data) ensure_venv; "$PY" -m src.api.init_data "$@" ;;

@@ -39,7 +39,9 @@ def _run(connection: Connection) -> None:
 
 
 async def _run_async() -> None:
-    engine = create_async_engine(_url())
+    # No statement cache: migrations are rare, and so they also run through PgBouncer in
+    # transaction mode (DB_PGBOUNCER; docs/SCALING.md).
+    engine = create_async_engine(_url(), connect_args={"statement_cache_size": 0})
     async with engine.connect() as connection:
         await connection.run_sync(_run)
     await engine.dispose()

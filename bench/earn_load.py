@@ -70,6 +70,7 @@ class LoadPlan:
     rank_index: bool = False
     rank_redis_url: str | None = None
     rank_redis_prefix: str = "syntra-bench:"
+    pgbouncer: bool = False  # `url` is a PgBouncer in transaction mode (statement cache off)
 
 
 @dataclass
@@ -192,7 +193,7 @@ class _Caller:
 
 async def _work(plan: LoadPlan, index: int, clients: int, sync: _Sync) -> WorkerReport:
     _configure_logs(plan.log_file)
-    engine = create_engine(plan.url, pool_size=clients)
+    engine = create_engine(plan.url, pool_size=clients, pgbouncer=plan.pgbouncer)
     batching = BatchConfig(plan.batch_size, plan.flushers) if plan.batching else None
     ranks = None
     if plan.rank_index:

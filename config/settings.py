@@ -37,6 +37,11 @@ class LogFormat(StrEnum):
     CONSOLE = "console"
 
 
+class WebhookAck(StrEnum):
+    RECEIVED = "received"
+    HANDLED = "handled"
+
+
 class SettingsError(RuntimeError):
     """Raised when the environment holds an invalid setting; the message names the variable."""
 
@@ -53,6 +58,8 @@ class Settings(BaseSettings):
     database_url: str | None = Field(default=None, alias="DATABASE_URL")
     data_dir: Path = Field(default=PROJECT_ROOT / "data", alias="DATA_DIR")
     db_pool_size: int = Field(default=10, ge=1, le=200, alias="DB_POOL_SIZE")
+    # DATABASE_URL is a PgBouncer in transaction mode: asyncpg's statement cache off.
+    db_pgbouncer: bool = Field(default=False, alias="DB_PGBOUNCER")
     # Group commit of ledger movements (src/services/earn_batcher.py): on unless "false".
     points_batching: bool = Field(default=True, alias="POINTS_BATCHING")
     points_batch_size: int = Field(default=64, ge=1, le=1000, alias="POINTS_BATCH_SIZE")
@@ -71,6 +78,9 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = Field(default=None, alias="WEBHOOK_SECRET")
     webhook_listen_host: str = Field(default="0.0.0.0", alias="WEBHOOK_LISTEN_HOST")
     webhook_listen_port: int = Field(default=8080, ge=1, le=65535, alias="WEBHOOK_LISTEN_PORT")
+    # When the webhook answers Telegram: "received" (at once; the update is handled after) or
+    # "handled" (after the handler: a worker killed mid-update gets it redelivered elsewhere).
+    webhook_ack: WebhookAck = Field(default=WebhookAck.RECEIVED, alias="WEBHOOK_ACK")
 
     # The API process (REST + Mini App) and metrics
     api_host: str = Field(default="127.0.0.1", alias="API_HOST")

@@ -17,12 +17,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from aiogram.fsm.storage.base import BaseStorage
+from aiogram.fsm.storage.memory import MemoryStorage
 from alembic import command
 from alembic.config import Config
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from config.points_config import PointsRules, load_points_rules
 from config.settings import PROJECT_ROOT, Settings
+from src.bot.fsm_storage import SharedStateStorage
 from src.database.engine import create_engine, create_session_factory, resolve_database_urls
 from src.services.admin_service import AdminService
 from src.services.analytics_service import AnalyticsService
@@ -35,6 +38,7 @@ from src.services.periodic_jobs import JobRunner
 from src.services.points_service import PointsService
 from src.services.rank_redis import RedisRanks
 from src.services.rank_service import RankService
+from src.services.update_dedupe import PostgresUpdateMarks, RedisUpdateMarks, UpdateMarks
 from src.services.user_service import UserService
 
 Clock = Callable[[], datetime]
@@ -59,10 +63,14 @@ class AppContext:
     failures: FailureCounter
     ranks: RankService
     jobs: JobRunner  # background chores, once across workers; the bot process starts them
+    update_marks: UpdateMarks  # webhook updates handled once across workers
+    fsm_storage: BaseStorage  # aiogram FSM state: Redis when REDIS_URL is set, else memory
     owns_engine: bool = True
 
     async def close(self) -> None:
         await self.jobs.aclose()
+        await self.update_marks.aclose()
+        await self.fsm_storage.close()
         await self.points.aclose()  # movements still queued for a batch get their answers
         await self.ranks.aclose()
         await self.llm.aclose()
@@ -83,14 +91,11 @@ def build_context(
     the wall and database clocks (tests). Nothing here connects: the first query does.
     """
     rules = load_points_rules(settings.points_config_file)
-    if engine is not None:
-        url = migration_url = engine.url.render_as_string(hide_password=False)
-    elif database_url:
-        url = migration_url = database_url
-    else:  # the embedded server: the services as its application role, migrations as owner
-        url, migration_url = resolve_database_urls(settings)
+    url, migration_url = database_urls(settings, database_url, engine)
     own_engine = engine is None
-    engine = engine or create_engine(url, pool_size=settings.db_pool_size)
+    engine = engine or create_engine(
+        url, pool_size=settings.db_pool_size, pgbouncer=settings.db_pgbouncer
+    )
     sessions = create_session_factory(engine)
     ranks = build_ranks(settings, engine)
     points = PointsService(
@@ -104,6 +109,7 @@ def build_context(
     )
     users = UserService(session_factory=sessions, clock=clock)
     failures = FailureCounter()
+    jobs = JobRunner(engine, failures)
     return AppContext(
         settings=settings,
         rules=rules,
@@ -125,9 +131,24 @@ def build_context(
         llm=build_llm(settings),
         failures=failures,
         ranks=ranks,
-        jobs=JobRunner(engine, failures),
+        jobs=jobs,
+        update_marks=build_update_marks(settings, engine, jobs),
+        fsm_storage=build_fsm_storage(settings, failures),
         owns_engine=own_engine,
     )
+
+
+def database_urls(
+    settings: Settings, database_url: str | None, engine: AsyncEngine | None
+) -> tuple[str, str]:
+    """(the services' URL, the migrations' URL)."""
+    if engine is not None:
+        url = engine.url.render_as_string(hide_password=False)
+        return url, url
+    if database_url:
+        return database_url, database_url
+    # The embedded server: the services as its application role, migrations as owner.
+    return resolve_database_urls(settings)
 
 
 def build_ranks(settings: Settings, engine: AsyncEngine) -> RankService:
@@ -138,6 +159,25 @@ def build_ranks(settings: Settings, engine: AsyncEngine) -> RankService:
         else None
     )
     return RankService(engine=engine, redis=redis)
+
+
+def build_update_marks(settings: Settings, engine: AsyncEngine, jobs: JobRunner) -> UpdateMarks:
+    """Webhook update marks in Redis when REDIS_URL is set, else in PostgreSQL (then purged
+    by a background job)."""
+    if settings.redis_url:
+        return RedisUpdateMarks.from_url(settings.redis_url, prefix=settings.redis_key_prefix)
+    marks = PostgresUpdateMarks(engine)
+    jobs.add(marks.purge_job())
+    return marks
+
+
+def build_fsm_storage(settings: Settings, failures: FailureCounter) -> BaseStorage:
+    """aiogram's FSM state shared by every worker through Redis, or per process in memory."""
+    if settings.redis_url:
+        return SharedStateStorage.connect(
+            settings.redis_url, prefix=settings.redis_key_prefix, failures=failures
+        )
+    return MemoryStorage()
 
 
 def batch_config(settings: Settings) -> BatchConfig | None:

@@ -62,6 +62,11 @@ BOT_UPDATES: Final = Counter(
     "Telegram updates handled by the bot, by update type and result (handled, error)",
     ["type", "result"],
 )
+WEBHOOK_DUPLICATES: Final = Counter(
+    "syntra_webhook_duplicates",
+    "Webhook deliveries of an update already handled (done) or in progress in a worker (busy)",
+    ["state"],
+)
 BOT_UPDATE_LATENCY: Final = Histogram(
     "syntra_bot_update_duration_seconds",
     "Time from receiving an update to its handler returning, by update type",

@@ -32,6 +32,7 @@ def create_dispatcher(context: AppContext) -> Dispatcher:
     """The dispatcher for `context`: its services become handler arguments by name."""
     tracker = InFlightTracker()
     dispatcher = Dispatcher(
+        storage=context.fsm_storage,
         context=context,
         settings=context.settings,
         rules=context.rules,

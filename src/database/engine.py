@@ -46,13 +46,18 @@ def resolve_database_url(
     return owner_url if owner else app
 
 
-def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+def create_engine(url: str, *, pool_size: int = 10, pgbouncer: bool = False) -> AsyncEngine:
+    """`pgbouncer`: the URL is a PgBouncer in transaction mode. asyncpg's statement cache is
+    then off: its named statements live on one server connection, and the next transaction
+    may get another ("prepared statement ... does not exist"); without the cache asyncpg
+    sends each statement's Parse with its Bind and Execute (docs/SCALING.md)."""
     return create_async_engine(
         url,
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_pre_ping=False,  # a ping is a round trip on every checkout: too dear for the earn path
         pool_recycle=1800,
+        connect_args={"statement_cache_size": 0} if pgbouncer else {},
     )
 
 

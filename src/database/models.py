@@ -236,3 +236,14 @@ class AdminAction(Base):
         CheckConstraint("amount > 0", name="amount_positive"),
         CheckConstraint("status IN ('pending', 'done', 'cancelled', 'refused')", name="status"),
     )
+
+
+class BotUpdateMark(Base):
+    """A webhook update taken by a worker (`done` false: in progress, a short lease) or handled
+    (`done` true, kept about a day): a redelivery is handled once (migration 0009)."""
+
+    __tablename__ = "bot_update_marks"
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    done: Mapped[bool] = mapped_column(Boolean)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)

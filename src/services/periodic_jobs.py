@@ -2,10 +2,12 @@
 
 Expiry reminders, the TON payment poller and similar chores must not run twice at the same
 moment when several bot workers share one PostgreSQL. Each run of a job first takes a
-session-level advisory lock named after the job on a connection of its own; a worker that
-cannot take it skips that tick (another worker is running the job). If the worker holding the
-lock dies, PostgreSQL drops the connection and the lock with it, so the next tick elsewhere
-proceeds. A job must still be idempotent on its own data (a crash mid-run is finished by the
+transaction-level advisory lock named after the job, in a transaction of its own held open
+(idle, no snapshot kept) while the job runs; a worker that cannot take it skips that tick
+(another worker is running the job). If the worker holding the lock dies, PostgreSQL drops the
+connection and the lock with it, so the next tick elsewhere proceeds. A transaction lock, not
+a session lock: behind PgBouncer in transaction mode a session lock would stay on whichever
+server connection took it and its unlock could reach another (docs/SCALING.md). A job must still be idempotent on its own data (a crash mid-run is finished by the
 next run): the lock prevents overlap, not replays.
 
 Services describe their jobs as `PeriodicJob`s; `bootstrap.build_context` adds them to the
@@ -44,7 +46,7 @@ def lock_key(name: str) -> int:
 
 class JobRunner:
     def __init__(self, engine: AsyncEngine, failures: FailureCounter) -> None:
-        self._engine = engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._engine = engine
         self._failures = failures
         self._jobs: dict[str, PeriodicJob] = {}
         self._tasks: list[asyncio.Task[None]] = []
@@ -66,9 +68,9 @@ class JobRunner:
         """
         job = self._jobs[name]
         key = lock_key(name)
-        async with self._engine.connect() as conn:
+        async with self._engine.begin() as conn:  # the lock lasts until this commits
             taken = (
-                await conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key})
+                await conn.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": key})
             ).scalar()
             if not taken:
                 log.debug("job skipped: running elsewhere", job=name)
@@ -78,8 +80,6 @@ class JobRunner:
             except Exception:
                 self._failures.inc(f"job:{name}")
                 log.exception("background job failed", job=name)
-            finally:
-                await conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
         return True
 
     def start(self) -> None:

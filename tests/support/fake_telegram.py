@@ -81,7 +81,9 @@ class FakeTelegram(LocalHttpServer):
         # A misconfigured proxy in front of the Bot API: every request redirected to itself.
         self.redirect_loop = False
         self._updates: list[dict[str, Any]] = []
-        self._update_ids = itertools.count(1)
+        # Update ids go on across runs, as Telegram's do: a test never reuses one that an
+        # earlier test left marked as handled in the shared database (bot_update_marks).
+        self._update_ids = itertools.count(time.time_ns() // 1_000_000 % 10**11)
         self._message_ids = itertools.count(1)
         self._user_message_ids = itertools.count(50_000)
         self._changed = asyncio.Event()
