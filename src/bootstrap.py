@@ -26,10 +26,13 @@ from config.settings import PROJECT_ROOT, Settings
 from src.database.engine import create_engine, create_session_factory, resolve_database_urls
 from src.services.admin_service import AdminService
 from src.services.analytics_service import AnalyticsService
+from src.services.chart_render import ChartRenderer
+from src.services.chart_service import ChartService
 from src.services.demo_assistant import DemoAssistant
 from src.services.earn_batcher import BatchConfig
 from src.services.failures import FailureCounter
 from src.services.llm_client import LLMClient
+from src.services.market_data import MarketData, build_exchange
 from src.services.onboarding_service import OnboardingService
 from src.services.periodic_jobs import JobRunner
 from src.services.points_service import PointsService
@@ -59,10 +62,12 @@ class AppContext:
     failures: FailureCounter
     ranks: RankService
     jobs: JobRunner  # background chores, once across workers; the bot process starts them
+    charts: ChartService  # /chart: the exchange client and the render processes
     owns_engine: bool = True
 
     async def close(self) -> None:
         await self.jobs.aclose()
+        await self.charts.aclose()
         await self.points.aclose()  # movements still queued for a batch get their answers
         await self.ranks.aclose()
         await self.llm.aclose()
@@ -126,8 +131,25 @@ def build_context(
         failures=failures,
         ranks=ranks,
         jobs=JobRunner(engine, failures),
+        charts=build_charts(settings),
         owns_engine=own_engine,
     )
+
+
+def build_charts(settings: Settings) -> ChartService:
+    """The chart service: one ccxt exchange client (nothing connects until the first chart)
+    and the render pool (no process starts until the first chart or `charts.start()`)."""
+    exchange = build_exchange(
+        settings.exchange,
+        api_url=settings.exchange_api_url,
+        timeout_seconds=settings.exchange_timeout_seconds,
+    )
+    market = MarketData(
+        exchange,
+        timeout_seconds=settings.exchange_timeout_seconds,
+        cache_seconds=settings.exchange_cache_seconds,
+    )
+    return ChartService(market=market, renderer=ChartRenderer(settings.chart_render_processes))
 
 
 def build_ranks(settings: Settings, engine: AsyncEngine) -> RankService:
