@@ -20,6 +20,7 @@ import multiprocessing
 import threading
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
 from src.services.chart_types import Analysis, Candles
@@ -90,7 +91,7 @@ def _render(candles: Candles, series: Series, analysis: Analysis) -> bytes:
     figure, _ = mpf.plot(
         frame,
         type="candle",
-        style="yahoo",
+        style=_style(),
         volume=True,
         addplot=extra,
         panel_ratios=(5, 1.4, 1.6),
@@ -114,6 +115,14 @@ def _render(candles: Candles, series: Series, analysis: Analysis) -> bytes:
     figure.savefig(buffer, format="png", dpi=DPI)
     pyplot.close(figure)
     return buffer.getvalue()
+
+
+@cache
+def _style() -> Any:
+    import mplfinance as mpf
+
+    # yahoo's look; its title weight "semibold" is not in the bundled font (a warning each time)
+    return mpf.make_mpf_style(base_mpf_style="yahoo", rc={"figure.titleweight": "bold"})
 
 
 def _nan(values: Any) -> Any:
