@@ -105,6 +105,7 @@ async def run(settings: Settings, worker: Worker = Worker()) -> None:
         context.ranks.start()  # rank index kept in step (rebuilt in Redis first, if set)
         dispatcher = create_dispatcher(context)
         context.jobs.start()  # background chores; each run takes its advisory lock first
+        context.charts.start()  # chart render processes start in the background
         install_loop_guard(context.failures)  # nothing unhandled escapes the log
         if worker.primary:  # one worker sets the menus and the webhook for all
             dispatcher.startup.register(register_commands)

@@ -70,6 +70,7 @@ Usage: ./manage.sh <command> [args]
                        (seeds its own database first if it is empty)
   bench seed [args]    (re)seed that database: python -m bench.seed_data --help for the options
   bench api            GET /api/points/balance against a bare FastAPI endpoint (wrk)
+  bench chart          /chart end to end (fetch, indicators, render, send) with 8 at once
   start [bot|api]      start the services in the background (all when none is named)
   start bot --workers N
                        N webhook workers on one port (SO_REUSEPORT; see docs/SCALING.md)
@@ -381,7 +382,8 @@ main() {
         analytics) shift; "$PY" -m bench.analytics_bench "$@" ;;
         seed) shift; "$PY" -m bench.seed_data "$@" ;;
         api) shift; "$PY" -m bench.api_bench "$@" ;;
-        *) die "unknown benchmark '${1}' (earn|analytics|seed|api)" ;;
+        chart) shift; "$PY" -m bench.chart_bench "$@" ;;
+        *) die "unknown benchmark '${1}' (earn|analytics|seed|api|chart)" ;;
       esac ;;
     start) ensure_venv; parse_workers "$@"; for_services start "$TARGET" ;;
     stop) for_services stop "${1:-}" ;;

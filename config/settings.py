@@ -107,6 +107,17 @@ class Settings(BaseSettings):
     llm_model: str = Field(default="gpt-4o-mini", alias="LLM_MODEL")
     llm_timeout_seconds: float = Field(default=60, gt=0, le=600, alias="LLM_TIMEOUT_SECONDS")
 
+    # Market data for /chart (ccxt): the exchange, an optional replacement for its public REST
+    # root (a proxy, or a local test server), how long to wait and how long candles stay fresh.
+    exchange: str = Field(default="okx", alias="EXCHANGE")
+    exchange_api_url: str | None = Field(default=None, alias="EXCHANGE_API_URL")
+    exchange_timeout_seconds: float = Field(
+        default=10, gt=0, le=120, alias="EXCHANGE_TIMEOUT_SECONDS"
+    )
+    exchange_cache_seconds: float = Field(default=30, ge=0, le=3600, alias="EXCHANGE_CACHE_SECONDS")
+    # Processes that draw charts off the event loop; 0 draws in a thread of the bot itself.
+    chart_render_processes: int = Field(default=2, ge=0, le=32, alias="CHART_RENDER_PROCESSES")
+
     # Rules and time
     timezone: str = Field(default="UTC", alias="TIMEZONE")
     points_config_file: Path | None = Field(default=None, alias="POINTS_CONFIG_FILE")
@@ -138,13 +149,16 @@ class Settings(BaseSettings):
         "mini_app_url",
         "metrics_port",
         "redis_url",
+        "exchange_api_url",
         mode="before",
     )
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
 
-    @field_validator("telegram_api_base", "webhook_url", "llm_base_url", "public_base_url")
+    @field_validator(
+        "telegram_api_base", "webhook_url", "llm_base_url", "public_base_url", "exchange_api_url"
+    )
     @classmethod
     def _http_url(cls, value: str | None, info: ValidationInfo) -> str | None:
         if info.field_name == "llm_base_url" and value is not None and value.lower() == LLM_DEMO:
@@ -156,6 +170,21 @@ class Settings(BaseSettings):
                 + (demo if info.field_name == "llm_base_url" else "")
             )
         return value.rstrip("/") if value else value
+
+    @field_validator("exchange")
+    @classmethod
+    def _exchange(cls, value: str) -> str:
+        # ccxt's exchange ids are its async_support modules; looked up without importing ccxt
+        # (that takes ~0.5 s).
+        from importlib.util import find_spec
+
+        name = value.strip().lower()
+        spec = find_spec("ccxt")
+        folder = Path(spec.origin).parent / "async_support" if spec and spec.origin else None
+        usable = name.isidentifier() and not name.startswith("_")
+        if not usable or folder is None or not (folder / f"{name}.py").is_file():
+            raise ValueError(f"unknown exchange {value!r} (a ccxt exchange id such as okx)")
+        return name
 
     @field_validator("mini_app_url")
     @classmethod

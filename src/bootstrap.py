@@ -29,10 +29,13 @@ from src.bot.fsm_storage import SharedStateStorage
 from src.database.engine import create_engine, create_session_factory, resolve_database_urls
 from src.services.admin_service import AdminService
 from src.services.analytics_service import AnalyticsService
+from src.services.chart_render import ChartRenderer
+from src.services.chart_service import ChartService
 from src.services.demo_assistant import DemoAssistant
 from src.services.earn_batcher import BatchConfig
 from src.services.failures import FailureCounter
 from src.services.llm_client import LLMClient
+from src.services.market_data import MarketData, build_exchange
 from src.services.onboarding_service import OnboardingService
 from src.services.periodic_jobs import JobRunner
 from src.services.points_service import PointsService
@@ -65,12 +68,14 @@ class AppContext:
     jobs: JobRunner  # background chores, once across workers; the bot process starts them
     update_marks: UpdateMarks  # webhook updates handled once across workers
     fsm_storage: BaseStorage  # aiogram FSM state: Redis when REDIS_URL is set, else memory
+    charts: ChartService  # /chart: the exchange client and the render processes
     owns_engine: bool = True
 
     async def close(self) -> None:
         await self.jobs.aclose()
         await self.update_marks.aclose()
         await self.fsm_storage.close()
+        await self.charts.aclose()
         await self.points.aclose()  # movements still queued for a batch get their answers
         await self.ranks.aclose()
         await self.llm.aclose()
@@ -134,6 +139,7 @@ def build_context(
         jobs=jobs,
         update_marks=build_update_marks(settings, engine, jobs),
         fsm_storage=build_fsm_storage(settings, failures),
+        charts=build_charts(settings),
         owns_engine=own_engine,
     )
 
@@ -149,6 +155,22 @@ def database_urls(
         return database_url, database_url
     # The embedded server: the services as its application role, migrations as owner.
     return resolve_database_urls(settings)
+
+
+def build_charts(settings: Settings) -> ChartService:
+    """The chart service: one ccxt exchange client (nothing connects until the first chart)
+    and the render pool (no process starts until the first chart or `charts.start()`)."""
+    exchange = build_exchange(
+        settings.exchange,
+        api_url=settings.exchange_api_url,
+        timeout_seconds=settings.exchange_timeout_seconds,
+    )
+    market = MarketData(
+        exchange,
+        timeout_seconds=settings.exchange_timeout_seconds,
+        cache_seconds=settings.exchange_cache_seconds,
+    )
+    return ChartService(market=market, renderer=ChartRenderer(settings.chart_render_processes))
 
 
 def build_ranks(settings: Settings, engine: AsyncEngine) -> RankService:

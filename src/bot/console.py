@@ -23,6 +23,7 @@ from typing import Any, TextIO
 import structlog
 from aiogram import Dispatcher
 from aiogram.methods import (
+    EditMessageMedia,
     EditMessageReplyMarkup,
     EditMessageText,
     SendMessage,
@@ -225,14 +226,14 @@ class Console:
         await self._refresh_profile()  # /language may have changed what the prompt shows
 
     def _show(self, method: TelegramMethod[Any], result: Any) -> None:
-        photo = self._save_photo() if isinstance(method, SendPhoto) else None
+        photo = self._save_photo() if isinstance(method, SendPhoto | EditMessageMedia) else None
         text = render(method, ansi=self._ansi, photo=photo and shown(photo))
         chat_id = getattr(method, "chat_id", None)
         if text and chat_id is not None and str(chat_id) != str(self.users.current.id):
             text = f"→ to {chat_id}: {text}"  # e.g. a notification to the user an admin granted
         if text:
             self.say(text + "\n")
-        if isinstance(method, SendMessage | EditMessageText | EditMessageReplyMarkup | SendPhoto):
+        if isinstance(method, _SHOWS_A_MESSAGE):
             self._remember_keyboard(result)
 
     def _remember_keyboard(self, message: Any) -> None:
@@ -253,6 +254,15 @@ class Console:
         path.write_bytes(photo.data)
         return path
 
+
+# Calls whose answer is a message that may carry buttons.
+_SHOWS_A_MESSAGE = (
+    SendMessage,
+    EditMessageText,
+    EditMessageReplyMarkup,
+    SendPhoto,
+    EditMessageMedia,
+)
 
 # ------------------------------------------------------------------ entry point
 

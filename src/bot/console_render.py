@@ -10,6 +10,7 @@ from typing import Any
 
 from aiogram.methods import (
     AnswerCallbackQuery,
+    EditMessageMedia,
     EditMessageReplyMarkup,
     EditMessageText,
     SendMessage,
@@ -99,6 +100,9 @@ def render(method: TelegramMethod[Any], *, ansi: bool = False, photo: Path | Non
     elif isinstance(method, SendPhoto):
         caption = _message_text(method.caption, method.parse_mode, ansi)
         text = f"🖼 photo: {photo or '(not saved)'} {caption}".rstrip()
+    elif isinstance(method, EditMessageMedia):  # a chart redrawn in place
+        caption = _message_text(method.media.caption, method.media.parse_mode, ansi)
+        text = f"✏️ (edited) 🖼 photo: {photo or '(not saved)'} {caption}".rstrip()
     elif isinstance(method, AnswerCallbackQuery):
         if not method.text:
             return ""

@@ -17,7 +17,7 @@ from src.locales import LANGUAGES, translator
 
 log = structlog.get_logger(__name__)
 
-USER_COMMANDS = ("start", "points", "level", "daily", "language", "help")
+USER_COMMANDS = ("start", "chart", "points", "level", "daily", "language", "help")
 ADMIN_MENU_COMMANDS = (
     "admin",
     "points_analytics",
@@ -44,6 +44,7 @@ def create_dispatcher(context: AppContext) -> Dispatcher:
         inflight=tracker,
         admin_service=context.admin,
         analytics=context.analytics,
+        charts=context.charts,
     )
     # Outer update middlewares run for every update, before any filter.
     dispatcher.update.outer_middleware(UpdateMetrics())

@@ -20,6 +20,7 @@ from aiogram import Bot
 from aiogram.client.default import Default
 from aiogram.client.session.base import BaseSession
 from aiogram.methods import (
+    EditMessageMedia,
     EditMessageReplyMarkup,
     EditMessageText,
     GetMe,
@@ -30,7 +31,7 @@ from aiogram.methods import (
 from aiogram.methods.base import TelegramType
 from aiogram.types import BufferedInputFile, Chat, FSInputFile, Message, PhotoSize, User
 
-from src.bot.telegram_rules import MessageStore, message_content
+from src.bot.telegram_rules import NO_MEDIA, MessageStore, message_content
 
 BOT_USER = User(id=1_000_000_001, is_bot=True, first_name="Syntra", username="syntra_bot")
 
@@ -59,6 +60,7 @@ class LocalBotSession(BaseSession):
         super().__init__()
         self._message_ids = itertools.count(1)
         self.messages = MessageStore(refuse_no_op_edits=self.refuse_no_op_edits)
+        self._photo_messages: set[tuple[int, int]] = set()
 
     async def close(self) -> None:
         return None
@@ -95,6 +97,11 @@ class LocalBotSession(BaseSession):
             return self.messages.refusal(
                 int(method.chat_id or 0), method.message_id, None, method.reply_markup
             )
+        if isinstance(method, EditMessageMedia) and method.message_id is not None:
+            # A new upload always changes the media; a text message has none to replace.
+            key = (int(method.chat_id or 0), method.message_id)
+            if self.messages.knows(*key) and key not in self._photo_messages:
+                return NO_MEDIA
         return None
 
     def _remember(self, bot: Bot, method: TelegramMethod[Any], answer: Any) -> None:
@@ -112,6 +119,11 @@ class LocalBotSession(BaseSession):
             self.messages.edited(chat_id, message_id, content, method.reply_markup)
         elif isinstance(method, EditMessageReplyMarkup):
             self.messages.edited(chat_id, message_id, None, method.reply_markup)
+        elif isinstance(method, EditMessageMedia):
+            content = self._text(bot, method.media, method.media.caption)
+            self.messages.edited(chat_id, message_id, content, method.reply_markup)
+        if isinstance(method, SendPhoto | EditMessageMedia):
+            self._photo_messages.add((chat_id, message_id))
 
     async def stream_content(
         self,
@@ -156,6 +168,20 @@ class LocalBotSession(BaseSession):
                 file_id=f"local-{len(self.photos)}", file_unique_id="u", width=1, height=1
             )
             return self._message(method.chat_id, photo=[photo], caption=method.caption)
+        if isinstance(method, EditMessageMedia):
+            media = method.media
+            data, name = self._photo_bytes(media.media)
+            self.photos.append(SentPhoto(int(method.chat_id or 0), data, name, media.caption))
+            photo = PhotoSize(
+                file_id=f"local-{len(self.photos)}", file_unique_id="u", width=1, height=1
+            )
+            return self._message(
+                method.chat_id or 0,
+                method.message_id,
+                photo=[photo],
+                caption=media.caption,
+                reply_markup=method.reply_markup,
+            )
         # setMyCommands, answerCallbackQuery, sendChatAction, deleteWebhook, ... answer True.
         return True
 

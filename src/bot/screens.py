@@ -55,10 +55,18 @@ async def replace_screen(
 
 
 def already_shown(message: Message, text: str, markup: InlineKeyboardMarkup | None) -> bool:
-    """True if `message` shows exactly `text` (HTML) and `markup`."""
-    if message.reply_markup != markup:
+    """True if `message` shows exactly `text` (HTML, or a caption) and `markup`.
+
+    Keyboards are compared by content: a message that arrived in an update carries the bot in
+    its objects, which makes `==` false for the very same buttons.
+    """
+    if _dump(message.reply_markup) != _dump(markup):
         return False
     return text in (message.html_text, message.text)
+
+
+def _dump(markup: InlineKeyboardMarkup | None) -> object:
+    return markup.model_dump(exclude_none=True) if markup is not None else None
 
 
 async def send_screen(

@@ -16,6 +16,7 @@ NOT_MODIFIED = (
     "Bad Request: message is not modified: specified new message content and reply markup "
     "are exactly the same as a current content and reply markup of the message"
 )
+NO_MEDIA = "Bad Request: there is no media in the message to edit"
 
 # Telegram's HTML tags and the entity each stands for (https://core.telegram.org/bots/api#html-style),
 # as "tag:entity[:attribute]": a bare hyphenated literal under src/bot reads as a message id
@@ -115,6 +116,9 @@ class MessageStore:
 
     def remember(self, chat_id: int, message_id: int, content: Content | None, markup: Any) -> None:
         self._messages[(chat_id, message_id)] = (content, keyboard(markup))
+
+    def knows(self, chat_id: int, message_id: int) -> bool:
+        return (chat_id, message_id) in self._messages
 
     def refusal(
         self, chat_id: int, message_id: int, content: Content | None, markup: Any

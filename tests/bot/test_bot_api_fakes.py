@@ -116,3 +116,39 @@ async def test_the_refusal_can_be_switched_off() -> None:
             await remote.edit_message_text("same", chat_id=CHAT, message_id=sent.message_id)
         finally:
             await session.close()
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+
+
+async def test_a_photo_is_replaced_by_a_new_upload_with_its_caption(bot: Bot) -> None:
+    from aiogram.types import BufferedInputFile, InputMediaPhoto
+
+    sent = await bot.send_photo(
+        CHAT, BufferedInputFile(PNG, "a.png"), caption="<b>BTC</b> 4h", reply_markup=keyboard("1h")
+    )
+    assert sent.photo
+
+    edited = await bot.edit_message_media(
+        InputMediaPhoto(media=BufferedInputFile(PNG, "b.png"), caption="<b>BTC</b> 1h"),
+        chat_id=CHAT,
+        message_id=sent.message_id,
+        reply_markup=keyboard("4h"),
+    )
+    assert not isinstance(edited, bool) and edited.message_id == sent.message_id
+    assert edited.photo
+
+
+async def test_a_text_message_has_no_media_to_replace(bot: Bot) -> None:
+    from aiogram.types import BufferedInputFile, InputMediaPhoto
+
+    from src.bot.telegram_rules import NO_MEDIA
+
+    sent = await bot.send_message(CHAT, "menu", reply_markup=keyboard("a"))
+    with pytest.raises(TelegramBadRequest) as refused:
+        await bot.edit_message_media(
+            InputMediaPhoto(media=BufferedInputFile(PNG, "b.png"), caption="x"),
+            chat_id=CHAT,
+            message_id=sent.message_id,
+        )
+    assert refused.value.message == NO_MEDIA

@@ -27,7 +27,7 @@ from typing import Any
 
 from aiohttp import BodyPartReader, web
 
-from src.bot.telegram_rules import MessageStore, message_content
+from src.bot.telegram_rules import NO_MEDIA, MessageStore, message_content
 from tests.support.local_server import LocalHttpServer
 
 # Fields Telegram treats as strings even when they look like numbers or JSON.
@@ -85,6 +85,7 @@ class FakeTelegram(LocalHttpServer):
         # earlier test left marked as handled in the shared database (bot_update_marks).
         self._update_ids = itertools.count(time.time_ns() // 1_000_000 % 10**11)
         self._message_ids = itertools.count(1)
+        self._photo_messages: set[tuple[int, int]] = set()
         self._user_message_ids = itertools.count(50_000)
         self._changed = asyncio.Event()
         self._closing = False
@@ -255,15 +256,51 @@ class FakeTelegram(LocalHttpServer):
         return self._edit(params, None)
 
     async def _m_sendphoto(self, params: dict[str, Any]) -> Any:
-        photo = [
-            {"file_id": f"photo-{len(self.calls)}", "file_unique_id": "u", "width": 1, "height": 1}
-        ]
-        fields: dict[str, Any] = {"photo": photo}
+        if not params.get("photo") and "photo" not in self.calls[-1].files:
+            return _error(400, "Bad Request: there is no photo in the request")
+        fields: dict[str, Any] = {"photo": self._photo_sizes()}
         if params.get("caption"):
             fields["caption"] = params["caption"]
         message = self._message(params, **fields)
         self._remember(message, params, _content(params, "caption", "caption_entities"))
+        self._photo_messages.add((message["chat"]["id"], message["message_id"]))
         return message
+
+    async def _m_editmessagemedia(self, params: dict[str, Any]) -> Any:
+        """A new photo (an upload: `attach://<part>`) for a photo message; Telegram refuses a
+        message without media, a missing part, and the same file with the same caption."""
+        media = params.get("media")
+        if not isinstance(media, dict) or media.get("type") != "photo":
+            return _error(400, "Bad Request: can't parse InputMedia: media not found")
+        chat_id, message_id = int(params.get("chat_id") or 0), int(params["message_id"])
+        if self.messages.knows(chat_id, message_id) and (
+            (chat_id, message_id) not in self._photo_messages
+        ):
+            return _error(400, NO_MEDIA)
+        source = str(media.get("media", ""))
+        if source.startswith("attach://"):
+            if source.removeprefix("attach://") not in self.calls[-1].files:
+                return _error(400, "Bad Request: can't parse InputMedia: media not found")
+        else:  # re-sending a file id: unchanged when the caption and keyboard are too
+            refusal = self.messages.refusal(
+                chat_id,
+                message_id,
+                _content(media, "caption", "caption_entities"),
+                params.get("reply_markup"),
+            )
+            if refusal is not None:
+                return _error(400, refusal)
+        content = _content(media, "caption", "caption_entities")
+        self.messages.edited(chat_id, message_id, content, params.get("reply_markup"))
+        self._photo_messages.add((chat_id, message_id))
+        fields: dict[str, Any] = {"photo": self._photo_sizes()}
+        if media.get("caption"):
+            fields["caption"] = media["caption"]
+        return self._message(params, message_id=message_id, **fields)
+
+    def _photo_sizes(self) -> list[dict[str, Any]]:
+        file_id = f"photo-{len(self.calls)}"
+        return [{"file_id": file_id, "file_unique_id": file_id, "width": 1, "height": 1}]
 
     def _edit(self, params: dict[str, Any], content: Any, **fields: Any) -> Any:
         """An edit of a message this server sent is compared with it, as Telegram does."""

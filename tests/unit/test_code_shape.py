@@ -85,6 +85,8 @@ def test_config_imports_nothing_from_src() -> None:
         ("Bot", "src/bot/bot_factory.py"),
         ("LLMClient", "src/bootstrap.py"),
         ("DemoAssistant", "src/bootstrap.py"),
+        ("build_exchange", "src/bootstrap.py"),  # one ccxt exchange client per process
+        ("ChartRenderer", "src/bootstrap.py"),  # one pool of render processes
     ],
 )
 def test_each_client_is_built_in_one_place(name: str, place: str) -> None:

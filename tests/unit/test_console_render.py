@@ -89,6 +89,21 @@ def test_a_photo_is_shown_as_its_file() -> None:
     assert shown == "🖼 photo: data/console/photo-1.png BTC chart"
 
 
+def test_a_chart_redrawn_in_place_is_shown_as_its_new_file_and_buttons() -> None:
+    from aiogram.methods import EditMessageMedia
+    from aiogram.types import InputMediaPhoto
+
+    media = InputMediaPhoto(
+        media=BufferedInputFile(b"png", filename="BTC-USDT_1h.png"), caption="<b>BTC/USDT</b> 1h"
+    )
+    markup = InlineKeyboardMarkup(inline_keyboard=[[_button("• 1h"), _button("🔄 Refresh")]])
+    method = EditMessageMedia(chat_id=1, message_id=5, media=media, reply_markup=markup)
+    shown = render(method, photo=Path("data/console/photo-2.png"))
+    assert shown == (
+        "✏️ (edited) 🖼 photo: data/console/photo-2.png BTC/USDT 1h\n[1] • 1h  [2] 🔄 Refresh"
+    )
+
+
 def test_typing_is_not_shown() -> None:
     assert render(SendChatAction(chat_id=1, action="typing")) == ""
 

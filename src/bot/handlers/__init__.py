@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from src.bot.handlers import admin, chat, errors, help, language, points, stale_callbacks, start
+from src.bot.handlers import (
+    admin,
+    chat,
+    crypto,
+    errors,
+    help,
+    language,
+    points,
+    stale_callbacks,
+    start,
+)
 
 
 def create_routers() -> list[Router]:
@@ -14,6 +24,7 @@ def create_routers() -> list[Router]:
         points.create_router(),
         language.create_router(),
         help.create_router(),
+        crypto.create_router(),
         # Admins only (the filter is on the router); right after it, what it turned away.
         *admin.create_routers(),
         # Feature routers go above this line; the catch-alls below must stay last.

@@ -153,6 +153,10 @@ help-text =
     🤖 <b>Syntra</b> is your AI crypto assistant. Just write a question.
 
     <b>Commands</b>
+    /chart BTC [4h]: a coin's chart with indicators and analysis (+{ $chart } { $chart ->
+        [one] point
+       *[other] points
+    })
     /points: your balance, level, streak and rank
     /level: all levels and what they give
     /daily: claim today's bonus
@@ -160,7 +164,7 @@ help-text =
     /help: this message
 
     <b>Points</b>
-    Every answered question earns points; higher levels and subscriptions earn faster. Come back daily to grow your streak.
+    Every answered question and every chart earns points; higher levels and subscriptions earn faster. Come back daily to grow your streak.
 
     🔗 Your invite link (+{ $signup } for every friend who joins): { $link }
 
