@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from src.bot.handlers import admin, chat, errors, help, language, points, stale_callbacks, start
+from src.bot.handlers import (
+    admin,
+    chat,
+    errors,
+    help,
+    language,
+    points,
+    stale_callbacks,
+    start,
+    vision,
+)
 
 
 def create_routers() -> list[Router]:
@@ -16,6 +26,7 @@ def create_routers() -> list[Router]:
         help.create_router(),
         # Admins only (the filter is on the router); right after it, what it turned away.
         *admin.create_routers(),
+        vision.create_router(),
         # Feature routers go above this line; the catch-alls below must stay last.
         stale_callbacks.create_router(),
         chat.create_router(),

@@ -6,7 +6,7 @@ from aiogram import Bot, Router
 from aiogram.filters import Command
 from aiogram.types import Message
 
-from config.points_config import PointsRules
+from config.points_config import PointsRules, RequestAction
 from src.bot.replies import invite_link
 from src.locales import Translator
 from src.services.user_types import UserProfile
@@ -17,7 +17,10 @@ async def cmd_help(
 ) -> None:
     # Without the user's row (database unreachable) help still works, minus the invite link.
     link = await invite_link(bot, user.referral_code) if user else "—"
-    await message.answer(t("help-text", signup=rules.referral_signup_points, link=link))
+    vision = rules.requests[RequestAction.VISION].base_points
+    await message.answer(
+        t("help-text", signup=rules.referral_signup_points, vision=vision, link=link)
+    )
 
 
 def create_router() -> Router:
