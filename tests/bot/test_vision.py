@@ -7,21 +7,23 @@ picture or is larger than 2048 px. Bad input must cost nothing: no AI call, no l
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import pytest
 from aiogram.types import Sticker
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from src.bot.updates import telegram_user
-from tests.bot.helpers import LANGS, balance_of, ledger, tr
+from tests.bot.helpers import LANGS, balance_of, break_method, ledger, tr
 from tests.bot.vision_helpers import VisionBot, sent
 from tests.conftest import ContextFactory
+from tests.support.clock import FakeClock
 from tests.support.fake_openai import FakeOpenAI
-from tests.support.fake_telegram import FakeTelegram
+from tests.support.fake_telegram import FakeTelegram, TelegramCall
 from tests.support.pictures import GARBAGE_PNG, picture, truncated_jpeg
 
 ME = 610_001
+VisionFactory = Callable[..., VisionBot]
 MB = 1024 * 1024
 
 
@@ -34,7 +36,7 @@ async def fake_telegram() -> AsyncIterator[FakeTelegram]:
 @pytest.fixture
 async def make_vision(
     make_context: ContextFactory, fake_telegram: FakeTelegram
-) -> AsyncIterator[object]:
+) -> AsyncIterator[VisionFactory]:
     built: list[VisionBot] = []
 
     def build(**settings: str) -> VisionBot:
@@ -49,8 +51,8 @@ async def make_vision(
 
 
 @pytest.fixture
-def vision(make_vision: object) -> VisionBot:
-    return make_vision()  # type: ignore[operator,no-any-return]
+def vision(make_vision: VisionFactory) -> VisionBot:
+    return make_vision()
 
 
 def image_question(fake_llm: FakeOpenAI) -> str:
@@ -111,9 +113,9 @@ async def test_no_caption_asks_the_default_question_in_the_users_language(
 
 
 async def test_llm_vision_model_is_used_for_pictures(
-    make_vision: object, fake_llm: FakeOpenAI
+    make_vision: VisionFactory, fake_llm: FakeOpenAI
 ) -> None:
-    vision: VisionBot = make_vision(LLM_VISION_MODEL="vision-model")  # type: ignore[operator]
+    vision: VisionBot = make_vision(LLM_VISION_MODEL="vision-model")
 
     await vision.feed(vision.photo(picture(640, 480), user_id=ME))
 
@@ -150,13 +152,13 @@ async def assert_refused_for_free(
     vision: VisionBot,
     fake_llm: FakeOpenAI,
     sessions: async_sessionmaker[AsyncSession],
-    calls: list[object],
+    calls: list[TelegramCall],
     reply: str,
     *,
     downloaded: bool,
 ) -> None:
     expected = [("getFile",), ("send", ME, reply)] if downloaded else [("send", ME, reply)]
-    assert sent(calls) == expected  # type: ignore[arg-type]
+    assert sent(calls) == expected
     assert fake_llm.requests == []
     assert await ledger(sessions, ME) == []
 
@@ -196,9 +198,9 @@ async def test_a_picture_over_the_limit_is_refused_before_downloading(
 
 
 async def test_telegrams_own_20_mb_limit_is_reported_as_too_big(
-    make_vision: object, fake_llm: FakeOpenAI, sessions: async_sessionmaker[AsyncSession]
+    make_vision: VisionFactory, fake_llm: FakeOpenAI, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
-    vision: VisionBot = make_vision(VISION_MAX_FILE_MB="20")  # type: ignore[operator]
+    vision: VisionBot = make_vision(VISION_MAX_FILE_MB="20")
     # The message did not say how big the file is; getFile refuses it (400 file is too big).
     update = vision.document(
         picture(64, 64),
@@ -217,9 +219,9 @@ async def test_telegrams_own_20_mb_limit_is_reported_as_too_big(
 
 
 async def test_a_download_larger_than_the_limit_is_refused(
-    make_vision: object, fake_llm: FakeOpenAI, sessions: async_sessionmaker[AsyncSession]
+    make_vision: VisionFactory, fake_llm: FakeOpenAI, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
-    vision: VisionBot = make_vision(VISION_MAX_FILE_MB="1")  # type: ignore[operator]
+    vision: VisionBot = make_vision(VISION_MAX_FILE_MB="1")
     big = b"\xff\xd8" + bytes(2 * MB)
     update = vision.document(big, user_id=ME, mime="image/jpeg", name="x.jpg", report_size=False)
 
@@ -301,14 +303,14 @@ async def test_a_redelivered_update_pays_once(
 @pytest.mark.parametrize("lang", LANGS)
 @pytest.mark.parametrize(("mode", "reply"), [("error", "ai-failed"), ("hang", "ai-timeout")])
 async def test_ai_down_gets_a_clear_reply_and_no_points(
-    make_vision: object,
+    make_vision: VisionFactory,
     fake_llm: FakeOpenAI,
     sessions: async_sessionmaker[AsyncSession],
     lang: str,
     mode: str,
     reply: str,
 ) -> None:
-    vision: VisionBot = make_vision(LLM_TIMEOUT_SECONDS="0.3")  # type: ignore[operator]
+    vision: VisionBot = make_vision(LLM_TIMEOUT_SECONDS="0.3")
     fake_llm.mode = mode  # type: ignore[assignment]
 
     calls = await vision.feed(vision.photo(picture(640, 480), user_id=ME, lang=lang))
@@ -318,9 +320,9 @@ async def test_ai_down_gets_a_clear_reply_and_no_points(
 
 
 async def test_no_ai_configured_gets_the_notice(
-    make_vision: object, sessions: async_sessionmaker[AsyncSession]
+    make_vision: VisionFactory, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
-    vision: VisionBot = make_vision(LLM_BASE_URL="")  # type: ignore[operator]
+    vision: VisionBot = make_vision(LLM_BASE_URL="")
 
     calls = await vision.feed(vision.photo(picture(64, 64), user_id=ME))
 
@@ -343,3 +345,34 @@ async def test_other_content_still_gets_the_text_or_picture_hint(vision: VisionB
     calls = await vision.feed(update)
 
     assert sent(calls) == [("send", ME, tr("en")("ai-only-text"))]
+
+
+async def test_pictures_inside_the_10_s_interval_are_served_but_not_paid(
+    vision: VisionBot, sessions: async_sessionmaker[AsyncSession], clock: FakeClock
+) -> None:
+    await vision.feed(vision.photo(picture(64, 64), user_id=ME))
+    clock.advance(seconds=9)
+    second = await vision.feed(vision.photo(picture(64, 64), user_id=ME, caption="again"))
+    after_second = await balance_of(sessions, ME)
+    clock.advance(seconds=1)
+    await vision.feed(vision.photo(picture(64, 64), user_id=ME))
+
+    assert ("send", ME, "Answer: again [1 image(s)]") in sent(second)
+    assert after_second == 20
+    assert await balance_of(sessions, ME) == 40
+
+
+async def test_a_points_failure_never_blocks_the_answer(
+    vision: VisionBot,
+    sessions: async_sessionmaker[AsyncSession],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    points = vision.context.points
+    break_method(monkeypatch, points, "award_request", ConnectionError("points database is down"))
+
+    calls = await vision.feed(vision.photo(picture(64, 64), user_id=ME, caption="ok?"))
+
+    assert sent(calls) == [("getFile",), ("send", ME, "Answer: ok? [1 image(s)]")]
+    assert vision.context.failures.get("points") == 1
+    assert vision.context.failures.get("handler") == 0
+    assert await ledger(sessions, ME) == []
