@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Callable
 
 import pytest
 from aiogram.types import Sticker
+from prometheus_client import REGISTRY
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from src.bot.updates import telegram_user
@@ -53,6 +54,12 @@ async def make_vision(
 @pytest.fixture
 def vision(make_vision: VisionFactory) -> VisionBot:
     return make_vision()
+
+
+def counted(outcome: str) -> float:
+    """syntra_vision_requests_total{outcome} now."""
+    value = REGISTRY.get_sample_value("syntra_vision_requests_total", {"outcome": outcome})
+    return value or 0.0
 
 
 def image_question(fake_llm: FakeOpenAI) -> str:
@@ -189,12 +196,14 @@ async def test_a_picture_over_the_limit_is_refused_before_downloading(
     vision: VisionBot, fake_llm: FakeOpenAI, sessions: async_sessionmaker[AsyncSession], lang: str
 ) -> None:
     update = vision.photo(picture(64, 64), user_id=ME, lang=lang, size=11 * MB)
+    before = counted("too_big")
 
     calls = await vision.feed(update)
 
     reply = tr(lang)("vision-too-big", limit=10)
     await assert_refused_for_free(vision, fake_llm, sessions, calls, reply, downloaded=False)
     assert vision.fake.file_downloads == []
+    assert counted("too_big") == before + 1
 
 
 async def test_telegrams_own_20_mb_limit_is_reported_as_too_big(
@@ -257,6 +266,7 @@ async def test_an_album_gets_one_answer_and_one_award(
     ]
     first = parts[0].message
     assert first is not None
+    answered_before = counted("answered")
 
     calls = await vision.feed(*parts)
 
@@ -264,6 +274,7 @@ async def test_an_album_gets_one_answer_and_one_award(
     assert answers == [("send", ME, "Answer: Compare these [3 image(s)]")]
     (request,) = fake_llm.requests
     assert request.images == ((800, 600),) * 3
+    assert counted("answered") == answered_before + 1
     (row,) = await ledger(sessions, ME)
     assert row.transaction_id == f"vision_req:{ME}:{first.message_id}"
     assert row.metadata_json["pictures"] == 3

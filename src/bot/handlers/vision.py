@@ -11,6 +11,7 @@ pay once. `serve` is the one path from pictures to an answer and its points.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import structlog
 from aiogram import Bot, F, Router
@@ -24,6 +25,7 @@ from src.bot.pictures import Picture, PictureRefused, fetch, picture_in
 from src.bot.replies import congratulate_level_up
 from src.bot.text_split import split_escaped
 from src.locales import Translator
+from src.metrics import VISION_REQUESTS
 from src.services.failures import absorb
 from src.services.llm_client import (
     LLMClient,
@@ -90,6 +92,7 @@ async def _answer_messages(
     try:
         pictures = tuple(picture_in(part, max_bytes) for part in parts)
     except PictureRefused as refusal:
+        VISION_REQUESTS.labels(outcome(refusal.key)).inc()
         await first.answer(t(refusal.key, **refusal.args_))
         return
     caption = next((p.caption.strip() for p in parts if p.caption and p.caption.strip()), None)
@@ -119,6 +122,7 @@ async def serve(
         return
     for chunk in split_escaped(answer):
         await reply_to.answer(chunk)
+    VISION_REQUESTS.labels("answered").inc()
     log.info("pictures analysed", user_id=request.user_id, pictures=len(request.pictures))
 
     if user is None:  # the database is unreachable; already logged and counted
@@ -147,7 +151,7 @@ async def _analyse(
 ) -> str | None:
     """The AI's answer, or None after telling the user why there is none."""
     max_bytes = context.settings.vision_max_file_mb * 1024 * 1024
-    reply = ""
+    key, args = "ai-failed", dict[str, Any]()
     try:
         files = [await fetch(bot, picture, max_bytes) for picture in request.pictures]
         images = await prepare_images(files)
@@ -155,22 +159,29 @@ async def _analyse(
             images=images, question=request.question, language=t.language, user_id=request.user_id
         )
     except PictureRefused as refusal:
-        reply = t(refusal.key, **refusal.args_)
+        key, args = refusal.key, refusal.args_
     except ImageTooLargeError:
-        reply = t("vision-too-many-pixels")
+        key = "vision-too-many-pixels"
     except ImageUnreadableError as exc:
         log.info("picture does not decode", user_id=request.user_id, reason=str(exc))
-        reply = t("vision-unreadable")
+        key = "vision-unreadable"
     except LLMNotConfiguredError:
-        reply = t("ai-not-configured")
+        key = "ai-not-configured"
     except LLMTimeoutError:
         log.warning("picture analysis timed out", user_id=request.user_id)
-        reply = t("ai-timeout")
+        key = "ai-timeout"
     except LLMError as exc:
         log.warning("picture analysis failed", user_id=request.user_id, reason=str(exc))
-        reply = t("ai-failed")
-    await bot.send_message(request.chat_id, reply)
+    VISION_REQUESTS.labels(outcome(key)).inc()
+    await bot.send_message(request.chat_id, t(key, **args))
     return None
+
+
+def outcome(reply_key: str) -> str:
+    """The metric's label for a reply: `vision-too-big` -> too_big, any `ai-*` -> ai_error."""
+    if reply_key.startswith("ai-"):
+        return "ai_error"
+    return reply_key.removeprefix("vision-").replace("-", "_")
 
 
 def create_router() -> Router:
