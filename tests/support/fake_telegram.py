@@ -176,6 +176,35 @@ class FakeTelegram(LocalHttpServer):
         self.files[stored.file_id] = stored
         return stored
 
+    def photo_update(
+        self,
+        stored: StoredFile,
+        *,
+        user_id: int,
+        caption: str | None = None,
+        media_group_id: str | None = None,
+        dimensions: tuple[int, int] = (1280, 720),
+    ) -> dict[str, Any]:
+        """A private-chat photo message from a user (its largest size being `stored`)."""
+        update = self.message_update("", user_id=user_id)
+        message = update["message"]
+        del message["text"]
+        width, height = dimensions
+        message["photo"] = [
+            {
+                "file_id": stored.file_id,
+                "file_unique_id": stored.file_unique_id,
+                "width": width,
+                "height": height,
+                "file_size": stored.size,
+            }
+        ]
+        if caption is not None:
+            message["caption"] = caption
+        if media_group_id is not None:
+            message["media_group_id"] = media_group_id
+        return update
+
     def calls_to(self, method: str) -> list[TelegramCall]:
         return [c for c in self.calls if c.method == method]
 
