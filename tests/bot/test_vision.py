@@ -337,7 +337,7 @@ async def test_no_ai_configured_gets_the_notice(
 
     calls = await vision.feed(vision.photo(picture(64, 64), user_id=ME))
 
-    assert sent(calls) == [("getFile",), ("send", ME, tr("en")("ai-not-configured"))]
+    assert sent(calls) == [("send", ME, tr("en")("ai-not-configured"))]
     assert await ledger(sessions, ME) == []
 
 

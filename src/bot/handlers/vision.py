@@ -92,7 +92,7 @@ async def _answer_messages(
     try:
         pictures = tuple(picture_in(part, max_bytes) for part in parts)
     except PictureRefused as refusal:
-        VISION_REQUESTS.labels(outcome(refusal.key)).inc()
+        VISION_REQUESTS.labels(outcome_label(refusal.key)).inc()
         await first.answer(t(refusal.key, **refusal.args_))
         return
     caption = next((p.caption.strip() for p in parts if p.caption and p.caption.strip()), None)
@@ -153,6 +153,8 @@ async def _analyse(
     max_bytes = context.settings.vision_max_file_mb * 1024 * 1024
     key, args = "ai-failed", dict[str, Any]()
     try:
+        if not llm.configured:  # say so before downloading anything
+            raise LLMNotConfiguredError("LLM_BASE_URL is not set")
         files = [await fetch(bot, picture, max_bytes) for picture in request.pictures]
         images = await prepare_images(files)
         return await llm.analyse_images(
@@ -172,12 +174,12 @@ async def _analyse(
         key = "ai-timeout"
     except LLMError as exc:
         log.warning("picture analysis failed", user_id=request.user_id, reason=str(exc))
-    VISION_REQUESTS.labels(outcome(key)).inc()
+    VISION_REQUESTS.labels(outcome_label(key)).inc()
     await bot.send_message(request.chat_id, t(key, **args))
     return None
 
 
-def outcome(reply_key: str) -> str:
+def outcome_label(reply_key: str) -> str:
     """The metric's label for a reply: `vision-too-big` -> too_big, any `ai-*` -> ai_error."""
     if reply_key.startswith("ai-"):
         return "ai_error"
