@@ -106,6 +106,13 @@ class Settings(BaseSettings):
     llm_api_key: SecretStr | None = Field(default=None, alias="LLM_API_KEY")
     llm_model: str = Field(default="gpt-4o-mini", alias="LLM_MODEL")
     llm_timeout_seconds: float = Field(default=60, gt=0, le=600, alias="LLM_TIMEOUT_SECONDS")
+    # Image analysis: the model that reads pictures (empty: LLM_MODEL), the largest file taken
+    # (Telegram lets bots download at most 20 MB) and how long to wait for more of an album.
+    llm_vision_model: str | None = Field(default=None, alias="LLM_VISION_MODEL")
+    vision_max_file_mb: int = Field(default=10, ge=1, le=20, alias="VISION_MAX_FILE_MB")
+    vision_album_wait_seconds: float = Field(
+        default=1.0, gt=0, le=10, alias="VISION_ALBUM_WAIT_SECONDS"
+    )
 
     # Market data for /chart (ccxt): the exchange, an optional replacement for its public REST
     # root (a proxy, or a local test server), how long to wait and how long candles stay fresh.
@@ -145,6 +152,7 @@ class Settings(BaseSettings):
         "webhook_secret",
         "llm_base_url",
         "llm_api_key",
+        "llm_vision_model",
         "public_base_url",
         "mini_app_url",
         "metrics_port",

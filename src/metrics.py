@@ -80,6 +80,12 @@ LLM_LATENCY: Final = Histogram(
     ["result"],
     buckets=_SLOW,
 )
+VISION_REQUESTS: Final = Counter(
+    "syntra_vision_requests",
+    "Picture requests (a photo, an image file or an album), by outcome: answered, or why not "
+    "(not_image, too_big, too_many_pixels, unreadable, download_failed, ai_error)",
+    ["outcome"],
+)
 LLM_ERRORS: Final = Counter(
     "syntra_llm_errors",
     "LLM calls that produced no answer, by error class (timeout, unavailable, not_configured)",

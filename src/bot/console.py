@@ -35,6 +35,7 @@ from aiogram.types import InlineKeyboardMarkup, Message, Update
 from config.settings import LLM_DEMO, get_settings
 from src.bootstrap import AppContext, build_context, build_llm, prepare_database
 from src.bot.bot_factory import create_bot
+from src.bot.console_media import ConsoleFileError, picture_update
 from src.bot.console_render import keyboard_buttons, render
 from src.bot.console_users import SimulatedUsers, UserArgsError, parse_user_args
 from src.bot.dispatcher import create_dispatcher
@@ -57,6 +58,8 @@ Console commands (anything else goes to the bot as a message, e.g. /start, /poin
   :lang ru|en          the simulated Telegram app language (the bot takes it from a user's
                        first message and keeps it; /language changes it afterwards)
   :admin on|off        give or take the admin role of the current user id
+  :photo PATH [CAPTION] send a picture, the caption as the question (JPEG, PNG and WEBP go
+                       as a photo, any other file as a document)
   :demo on|off         questions answered by an offline demo assistant (canned answers,
                        labelled 🧪) instead of the configured AI
   :help                this list
@@ -132,6 +135,9 @@ class Console:
         line = line.strip()
         if not line:
             return True
+        if line.split(maxsplit=1)[0].lower() == ":photo":
+            await self._send_file(line[len(":photo") :])
+            return True
         if line.startswith(":"):
             return await self._command(line[1:].split())
         await self._feed(self._updates.message(line, user=self.users.current.telegram()))
@@ -176,6 +182,15 @@ class Console:
             case _:
                 self.say("Unknown console command; :help lists them.")
         return True
+
+    async def _send_file(self, args: str) -> None:
+        user = self.users.current.telegram()
+        try:
+            update = picture_update(self._updates, self._session, user, args)
+        except ConsoleFileError as exc:
+            self.say(str(exc))
+            return
+        await self._feed(update)
 
     async def _switch_user(self, args: list[str]) -> None:
         try:

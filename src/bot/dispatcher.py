@@ -9,6 +9,7 @@ from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefaul
 
 from config.settings import Settings
 from src.bootstrap import AppContext
+from src.bot.albums import AlbumCollector
 from src.bot.handlers import create_routers
 from src.bot.middlewares.inflight import InFlightTracker
 from src.bot.middlewares.metrics import UpdateMetrics
@@ -45,6 +46,8 @@ def create_dispatcher(context: AppContext) -> Dispatcher:
         admin_service=context.admin,
         analytics=context.analytics,
         charts=context.charts,
+        # This process's album parts (a media group arrives as separate updates).
+        albums=AlbumCollector(context.settings.vision_album_wait_seconds),
     )
     # Outer update middlewares run for every update, before any filter.
     dispatcher.update.outer_middleware(UpdateMetrics())

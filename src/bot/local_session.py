@@ -2,7 +2,9 @@
 
 The console (`./manage.sh console`) and the handler tests use it instead of Telegram: every
 request is recorded, and sendMessage / editMessageText / sendPhoto / getMe / ... return objects
-shaped like Telegram's answers (message ids count up, edits keep their message id). It
+shaped like Telegram's answers (message ids count up, edits keep their message id). Files a
+user "sent" (`add_file`) are served by getFile and the file download, with Telegram's 20 MB
+limit for bots. It
 remembers the text and keyboard of every message it sent or edited and, like Telegram, refuses
 an edit that changes nothing with 400 "message is not modified" (src/bot/telegram_rules.py).
 """
@@ -11,11 +13,13 @@ from __future__ import annotations
 
 import itertools
 import json
+import secrets
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, cast
 
+import aiohttp
 from aiogram import Bot
 from aiogram.client.default import Default
 from aiogram.client.session.base import BaseSession
@@ -23,15 +27,28 @@ from aiogram.methods import (
     EditMessageMedia,
     EditMessageReplyMarkup,
     EditMessageText,
+    GetFile,
     GetMe,
     SendMessage,
     SendPhoto,
     TelegramMethod,
 )
 from aiogram.methods.base import TelegramType
-from aiogram.types import BufferedInputFile, Chat, FSInputFile, Message, PhotoSize, User
+from aiogram.types import (
+    BufferedInputFile,
+    Chat,
+    File,
+    FSInputFile,
+    Message,
+    PhotoSize,
+    User,
+)
 
 from src.bot.telegram_rules import NO_MEDIA, MessageStore, message_content
+
+BOT_DOWNLOAD_LIMIT = 20 * 1024 * 1024  # getFile refuses bigger files (Bot API, not local mode)
+FILE_TOO_BIG = "Bad Request: file is too big"
+INVALID_FILE_ID = "Bad Request: invalid file_id"
 
 BOT_USER = User(id=1_000_000_001, is_bot=True, first_name="Syntra", username="syntra_bot")
 
@@ -61,6 +78,13 @@ class LocalBotSession(BaseSession):
         self._message_ids = itertools.count(1)
         self.messages = MessageStore(refuse_no_op_edits=self.refuse_no_op_edits)
         self._photo_messages: set[tuple[int, int]] = set()
+        self.files: dict[str, bytes] = {}  # file_id -> content
+
+    def add_file(self, data: bytes) -> str:
+        """A file as if a user had sent it; its file_id (getFile and the download serve it)."""
+        file_id = f"local-file-{secrets.token_hex(8)}"
+        self.files[file_id] = data
+        return file_id
 
     async def close(self) -> None:
         return None
@@ -88,6 +112,11 @@ class LocalBotSession(BaseSession):
         return message_content(text, parse_mode, entities)
 
     def _refusal(self, bot: Bot, method: TelegramMethod[Any]) -> str | None:
+        if isinstance(method, GetFile):
+            data = self.files.get(method.file_id)
+            if data is None:
+                return INVALID_FILE_ID
+            return FILE_TOO_BIG if len(data) > BOT_DOWNLOAD_LIMIT else None
         if isinstance(method, EditMessageText) and method.message_id is not None:
             content = self._text(bot, method, method.text)
             return self.messages.refusal(
@@ -133,8 +162,12 @@ class LocalBotSession(BaseSession):
         chunk_size: int = 65536,
         raise_for_status: bool = True,
     ) -> AsyncGenerator[bytes, None]:
-        raise NotImplementedError("the local Bot API serves no files")
-        yield b""  # pragma: no cover
+        # The file URL ends with the file_path getFile gave: files/<file_id>.
+        data = self.files.get(url.rsplit("/", 1)[-1])
+        if data is None:
+            raise aiohttp.ClientError("404 Not Found")  # what a stale file path gets
+        for start in range(0, len(data), chunk_size):
+            yield data[start : start + chunk_size]
 
     def _message(self, chat_id: int | str, message_id: int | None = None, **fields: Any) -> Message:
         return Message(
@@ -148,6 +181,14 @@ class LocalBotSession(BaseSession):
     def _answer(self, method: TelegramMethod[Any]) -> Any:
         if isinstance(method, GetMe):
             return self.bot_user
+        if isinstance(method, GetFile):
+            data = self.files[method.file_id]
+            return File(
+                file_id=method.file_id,
+                file_unique_id=method.file_id[-8:],
+                file_size=len(data),
+                file_path=f"files/{method.file_id}",
+            )
         if isinstance(method, SendMessage):
             return self._message(method.chat_id, text=method.text, reply_markup=method.reply_markup)
         if isinstance(method, EditMessageText):

@@ -36,6 +36,27 @@ class UpdateBuilder:
         )
         return Update(update_id=next(self._update_ids), message=message)
 
+    def media(
+        self,
+        *,
+        user: User,
+        caption: str | None = None,
+        message_id: int | None = None,
+        media_group_id: str | None = None,
+        **content: Any,
+    ) -> Update:
+        """The user sent a photo, document, ... (`content`: `photo=[PhotoSize]`, `document=`)."""
+        message = Message(
+            message_id=message_id or next(self._message_ids),
+            date=datetime.now(UTC),
+            chat=Chat(id=user.id, type="private"),
+            from_user=user,
+            caption=caption,
+            media_group_id=media_group_id,
+            **content,
+        )
+        return Update(update_id=next(self._update_ids), message=message)
+
     def callback(self, data: str, *, user: User, message: Message) -> Update:
         """The user pressed an inline button with callback `data` under the bot's `message`."""
         query = CallbackQuery(

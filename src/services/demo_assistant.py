@@ -10,6 +10,7 @@ with it (bot.py): Telegram users must never get canned answers.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from config.settings import LLM_DEMO
 from src.locales import translator
@@ -52,3 +53,9 @@ class DemoAssistant(LLMClient):
     async def answer(self, *, question: str, language: str, user_id: int) -> str:
         t = translator(language)
         return f"{t('demo-label')}\n\n{t(f'demo-{demo_topic(question)}')}"
+
+    async def analyse_images(
+        self, *, images: Sequence[str], question: str, language: str, user_id: int
+    ) -> str:
+        t = translator(language)
+        return f"{t('demo-label')}\n\n{t('demo-vision', count=len(images))}"

@@ -1,7 +1,8 @@
 """A small client for any OpenAI-compatible chat-completions API (the AI assistant's brain).
 
 One call, one question: POST {base_url}/chat/completions with a system prompt and the user's
-question, and return the assistant's text. Every failure becomes an `LLMError` subclass whose
+question (`answer`), or the question plus pictures as `data:` URI image parts
+(`analyse_images`, with the vision model), and return the assistant's text. Every failure becomes an `LLMError` subclass whose
 message is a short reason fit for logs (status code, which part of the response was wrong);
 the API key never appears in it.
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -28,6 +30,14 @@ DEFAULT_SYSTEM_PROMPT = (
     "question asks what to buy or sell, give balanced information and remind the user that "
     "crypto is risky and the decision is theirs. If you are unsure or your information may be "
     "out of date, say so instead of inventing facts. Always answer in the user's language."
+)
+
+VISION_PROMPT = (
+    "The user sent one or more pictures, usually a price chart, a trading screen or a "
+    "screenshot of a crypto app or post. Describe what matters in them for a crypto user: "
+    "for a chart the pair, timeframe, trend, key levels, patterns and indicators you can read; "
+    "for a screenshot what it shows and anything risky in it (scam signs, leaked keys or seed "
+    "phrases, suspicious links). Say plainly when something cannot be read from the picture."
 )
 
 _LANGUAGE_NAMES = {"ru": "Russian", "en": "English"}
@@ -58,6 +68,7 @@ class LLMClient:
         api_key: str | None,
         model: str,
         timeout: float,
+        vision_model: str | None = None,
         system_prompt: str = DEFAULT_SYSTEM_PROMPT,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
@@ -66,6 +77,7 @@ class LLMClient:
         self._base_url = base_url.strip().rstrip("/") if base_url and base_url.strip() else None
         self._api_key = api_key or None
         self._model = model
+        self._vision_model = vision_model or model
         self._timeout = timeout
         self._system_prompt = system_prompt
         self._transport = transport
@@ -78,6 +90,7 @@ class LLMClient:
             base_url=settings.llm_base_url,
             api_key=key,
             model=settings.llm_model,
+            vision_model=settings.llm_vision_model,
             timeout=settings.llm_timeout_seconds,
         )
 
@@ -87,9 +100,28 @@ class LLMClient:
 
     async def answer(self, *, question: str, language: str, user_id: int) -> str:
         """The assistant's answer to `question`, in `language` ("ru" or "en"), stripped."""
+        return await self._measured(
+            self._model, [{"role": "user", "content": question}], language, user_id
+        )
+
+    async def analyse_images(
+        self, *, images: Sequence[str], question: str, language: str, user_id: int
+    ) -> str:
+        """The answer to `question` about `images` (`data:` URIs), with the vision model."""
+        parts: list[dict[str, Any]] = [{"type": "text", "text": question}]
+        parts += [{"type": "image_url", "image_url": {"url": uri}} for uri in images]
+        messages: list[dict[str, Any]] = [
+            {"role": "system", "content": VISION_PROMPT},
+            {"role": "user", "content": parts},
+        ]
+        return await self._measured(self._vision_model, messages, language, user_id)
+
+    async def _measured(
+        self, model: str, messages: list[dict[str, Any]], language: str, user_id: int
+    ) -> str:
         started = time.perf_counter()
         try:
-            text = await self._answer(question=question, language=language, user_id=user_id)
+            text = await self._complete(model, messages, language, user_id)
         except LLMError as exc:
             label = _ERROR_LABELS.get(type(exc), "error")
             LLM_ERRORS.labels(label).inc()
@@ -98,19 +130,19 @@ class LLMClient:
         LLM_LATENCY.labels("ok").observe(time.perf_counter() - started)
         return text
 
-    async def _answer(self, *, question: str, language: str, user_id: int) -> str:
+    async def _complete(
+        self, model: str, messages: list[dict[str, Any]], language: str, user_id: int
+    ) -> str:
         if self._base_url is None:
             raise LLMNotConfiguredError("LLM_BASE_URL is not set")
         language_name = _LANGUAGE_NAMES.get(language, "English")
+        system = {
+            "role": "system",
+            "content": f"{self._system_prompt}\n\nAnswer in {language_name}.",
+        }
         body: dict[str, Any] = {
-            "model": self._model,
-            "messages": [
-                {
-                    "role": "system",
-                    "content": f"{self._system_prompt}\n\nAnswer in {language_name}.",
-                },
-                {"role": "user", "content": question},
-            ],
+            "model": model,
+            "messages": [system, *messages],
             "user": str(user_id),
         }
         headers = {"Accept": "application/json"}

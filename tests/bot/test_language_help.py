@@ -47,7 +47,9 @@ async def test_switching_language_changes_later_replies(
     # Telegram still says "en"; the stored choice wins from now on.
     link = await invite_link_of(sessions, ME)
     help_ru = await harness.send("/help", user_id=ME, language_code="en")
-    assert calls(help_ru) == [("send", ME, ru("help-text", signup=500, link=link, chart=15))]
+    assert calls(help_ru) == [
+        ("send", ME, ru("help-text", signup=500, vision=20, chart=15, link=link))
+    ]
     unknown_ru = await harness.send("/nope", user_id=ME, language_code="en")
     assert calls(unknown_ru) == [("send", ME, ru("unknown-command"))]
     await harness.send("hi", user_id=ME, language_code="en")
@@ -60,7 +62,9 @@ async def test_switching_language_changes_later_replies(
         ("edit", ME, MENU_ID, en("language-set")),
     ]
     help_en = await harness.send("/help", user_id=ME, language_code="ru")
-    assert calls(help_en) == [("send", ME, en("help-text", signup=500, link=link, chart=15))]
+    assert calls(help_en) == [
+        ("send", ME, en("help-text", signup=500, vision=20, chart=15, link=link))
+    ]
 
 
 async def test_forged_language_code_gets_a_polite_alert(
@@ -99,7 +103,7 @@ async def test_help_lists_commands_and_the_invite_link(
     requests = await harness.send("/help", user_id=ME, language_code=lang)
 
     link = await invite_link_of(sessions, ME)
-    expected = tr(lang)("help-text", signup=500, link=link, chart=15)
+    expected = tr(lang)("help-text", signup=500, vision=20, chart=15, link=link)
     assert calls(requests) == [("send", ME, expected)]
     for command in ("/points", "/level", "/daily", "/language", "/help"):
         assert command in expected

@@ -443,7 +443,10 @@ async def test_how_to_earn_literally(
     (_, (*_, text)) = calls(await harness.press("pts:earn:0", user_id=ME))
 
     assert "Ваши множители: уровень ×1,2 · PREMIUM ×1,5" in text
-    assert "💬 Вопрос ИИ: +18\n🖼 Анализ изображения: +36\n📈 Анализ графика: +27" in text
+    assert (
+        "💬 Вопрос ИИ: +18\n🖼 Анализ изображения (пришлите фото или скриншот): +36\n"
+        "📈 Анализ графика: +27"
+    ) in text
 
 
 async def test_how_to_earn_for_a_new_free_user(harness: BotHarness) -> None:

@@ -13,6 +13,11 @@ update_id >= offset, otherwise waits for one (at most `timeout` seconds, capped 
 `long_poll_cap` so a test never waits long and shutdown is never blocked). Like Telegram, an
 edit that changes neither the text nor the keyboard of a message sent through this server is
 refused with 400 "message is not modified" (`refuse_no_op_edits=False` accepts it).
+
+Files users sent (`add_file`) are served like Telegram serves them to a bot: getFile answers
+a File with a `file_path` (400 "Bad Request: file is too big" above 20 MB, 400 "Bad Request:
+invalid file_id" for an unknown id), and GET {base}/file/bot{token}/{file_path} returns the
+bytes (404 for a wrong token or path). `file_downloads` lists the paths fetched.
 """
 
 from __future__ import annotations
@@ -42,8 +47,21 @@ _STRING_FIELDS = frozenset(
         "action",
         "parse_mode",
         "inline_message_id",
+        "file_id",
     }
 )
+
+
+BOT_DOWNLOAD_LIMIT = 20 * 1024 * 1024  # the Bot API's getFile limit
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    file_id: str
+    file_unique_id: str
+    file_path: str
+    data: bytes
+    size: int  # as Telegram reports it (a test may claim more than it stores)
 
 
 @dataclass(frozen=True)
@@ -87,6 +105,9 @@ class FakeTelegram(LocalHttpServer):
         self._message_ids = itertools.count(1)
         self._photo_messages: set[tuple[int, int]] = set()
         self._user_message_ids = itertools.count(50_000)
+        self.files: dict[str, StoredFile] = {}
+        self.file_downloads: list[str] = []
+        self._file_numbers = itertools.count(1)
         self._changed = asyncio.Event()
         self._closing = False
 
@@ -101,6 +122,7 @@ class FakeTelegram(LocalHttpServer):
 
     def _routes(self, app: web.Application) -> None:
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        app.router.add_get("/file/bot{token}/{path:.+}", self._download)
 
     async def _before_close(self) -> None:
         self._closing = True
@@ -143,6 +165,49 @@ class FakeTelegram(LocalHttpServer):
             message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
         return {"update_id": next(self._update_ids), "message": message}
 
+    def add_file(self, data: bytes, *, suffix: str = "jpg", size: int | None = None) -> StoredFile:
+        """A file as if a user had sent it; `size` overrides the size Telegram reports."""
+        number = next(self._file_numbers)
+        folder = "photos" if suffix in {"jpg", "jpeg"} else "documents"
+        stored = StoredFile(
+            file_id=f"AgACAgIAAx{number:06d}",
+            file_unique_id=f"AQAD{number:04d}",
+            file_path=f"{folder}/file_{number}.{suffix}",
+            data=data,
+            size=len(data) if size is None else size,
+        )
+        self.files[stored.file_id] = stored
+        return stored
+
+    def photo_update(
+        self,
+        stored: StoredFile,
+        *,
+        user_id: int,
+        caption: str | None = None,
+        media_group_id: str | None = None,
+        dimensions: tuple[int, int] = (1280, 720),
+    ) -> dict[str, Any]:
+        """A private-chat photo message from a user (its largest size being `stored`)."""
+        update = self.message_update("", user_id=user_id)
+        message = update["message"]
+        del message["text"]
+        width, height = dimensions
+        message["photo"] = [
+            {
+                "file_id": stored.file_id,
+                "file_unique_id": stored.file_unique_id,
+                "width": width,
+                "height": height,
+                "file_size": stored.size,
+            }
+        ]
+        if caption is not None:
+            message["caption"] = caption
+        if media_group_id is not None:
+            message["media_group_id"] = media_group_id
+        return update
+
     def calls_to(self, method: str) -> list[TelegramCall]:
         return [c for c in self.calls if c.method == method]
 
@@ -180,6 +245,27 @@ class FakeTelegram(LocalHttpServer):
         if isinstance(result, web.Response):
             return result
         return web.json_response({"ok": True, "result": result})
+
+    async def _download(self, request: web.Request) -> web.Response:
+        path = request.match_info["path"]
+        found = next((f for f in self.files.values() if f.file_path == path), None)
+        if request.match_info["token"] != self.token or found is None:
+            return _error(404, "Not Found")
+        self.file_downloads.append(path)
+        return web.Response(body=found.data, content_type="application/octet-stream")
+
+    async def _m_getfile(self, params: dict[str, Any]) -> Any:
+        stored = self.files.get(str(params.get("file_id") or ""))
+        if stored is None:
+            return _error(400, "Bad Request: invalid file_id")
+        if stored.size > BOT_DOWNLOAD_LIMIT:
+            return _error(400, "Bad Request: file is too big")
+        return {
+            "file_id": stored.file_id,
+            "file_unique_id": stored.file_unique_id,
+            "file_size": stored.size,
+            "file_path": stored.file_path,
+        }
 
     async def _m_getme(self, params: dict[str, Any]) -> Any:
         return self.bot_user

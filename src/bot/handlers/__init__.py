@@ -14,6 +14,7 @@ from src.bot.handlers import (
     points,
     stale_callbacks,
     start,
+    vision,
 )
 
 
@@ -27,6 +28,7 @@ def create_routers() -> list[Router]:
         crypto.create_router(),
         # Admins only (the filter is on the router); right after it, what it turned away.
         *admin.create_routers(),
+        vision.create_router(),
         # Feature routers go above this line; the catch-alls below must stay last.
         stale_callbacks.create_router(),
         chat.create_router(),

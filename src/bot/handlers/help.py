@@ -18,8 +18,9 @@ async def cmd_help(
     # Without the user's row (database unreachable) help still works, minus the invite link.
     link = await invite_link(bot, user.referral_code) if user else "—"
     chart = rules.requests[RequestAction.CHART].base_points
+    vision = rules.requests[RequestAction.VISION].base_points
     await message.answer(
-        t("help-text", signup=rules.referral_signup_points, link=link, chart=chart)
+        t("help-text", signup=rules.referral_signup_points, vision=vision, chart=chart, link=link)
     )
 
 

@@ -122,7 +122,7 @@ earn-title = 📊 <b>How to earn points</b>
 earn-multipliers = Your multipliers: level ×{ $level_mult } · { $tier } ×{ $tier_mult }
 earn-requests = <b>For every answered request</b> (your rate):
 earn-text = 💬 Question to the AI: +{ $amount }
-earn-vision = 🖼 Image analysis: +{ $amount }
+earn-vision = 🖼 Image analysis (send a photo or screenshot): +{ $amount }
 earn-chart = 📈 Chart analysis: +{ $amount }
 earn-daily = 🎁 Daily bonus: +{ $amount } plus streak bonuses:
 earn-streak-line = · day { $day }: +{ $bonus }
@@ -151,6 +151,10 @@ language-set = ✅ Language: English
 
 help-text =
     🤖 <b>Syntra</b> is your AI crypto assistant. Just write a question.
+    📷 Or send a picture (a chart, a trading screen, a screenshot) with your question in the caption: I'll analyse it (+{ $vision } { $vision ->
+        [one] point
+       *[other] points
+    }).
 
     <b>Commands</b>
     /chart BTC [4h]: a coin's chart with indicators and analysis (+{ $chart } { $chart ->
@@ -173,5 +177,15 @@ help-text =
 ai-not-configured = 🤖 The AI assistant isn't connected yet. Please try again later.
 ai-timeout = ⌛ The AI assistant is taking too long to answer. Please try again in a moment.
 ai-failed = ⚠️ The AI assistant couldn't answer right now. Please try again in a moment.
-ai-only-text = I can read text messages for now: please send your question as text.
+ai-only-text = I understand text and pictures: send your question as text, or a photo or image file (JPEG, PNG, WEBP) to analyse.
+
+## Pictures
+
+vision-default-question = Analyse this chart or screenshot: what does it show, and what matters in it for a crypto trader?
+vision-not-image = 📎 I can only analyse pictures: send a photo or an image file (JPEG, PNG or WEBP). PDFs, videos and other files aren't supported.
+vision-too-big = 📏 That picture is too big: I take files up to { $limit } MB. Please send a smaller one, or send it as a photo (Telegram compresses photos).
+vision-too-many-pixels = 📏 That picture is too large to open (too many pixels). Please send a smaller one, or send it as a photo.
+vision-unreadable = 🖼 I couldn't open that image: the file seems damaged, or it isn't really a JPEG, PNG or WEBP. Please try again, or send it as a photo.
+vision-download-failed = ⚠️ I couldn't fetch the picture from Telegram. Please send it again in a moment.
+
 button-stale = This button is out of date. Please open the menu again.

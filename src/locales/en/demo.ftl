@@ -11,3 +11,7 @@ demo-defi = DeFi (decentralized finance) is lending, trading and saving through 
 demo-wallet = A wallet keeps the keys to your coins. Whoever knows the seed phrase controls the funds: write it down offline, never type it into a website or a chat, and nobody, including support, will ever need it.
 demo-price = I can't tell where a price goes, and a real assistant would not promise it either: crypto is volatile and the decision is yours. Look at the project, its risks, and only invest what you can afford to lose.
 demo-other = That one is beyond this demo: it knows only a few topics (Bitcoin, Ethereum, blockchains, staking, DeFi, wallets). Connect a real AI with LLM_BASE_URL, LLM_API_KEY and LLM_MODEL for real answers.
+demo-vision = I received { $count ->
+        [one] your picture
+       *[other] { $count } pictures
+    }, but this demo cannot look at images. Connect a real vision-capable AI (LLM_BASE_URL, LLM_VISION_MODEL) to have charts and screenshots analysed.
