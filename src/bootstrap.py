@@ -33,6 +33,7 @@ from src.services.llm_client import LLMClient
 from src.services.onboarding_service import OnboardingService
 from src.services.periodic_jobs import JobRunner
 from src.services.points_service import PointsService
+from src.services.quota_service import QuotaService
 from src.services.rank_redis import RedisRanks
 from src.services.rank_service import RankService
 from src.services.user_service import UserService
@@ -58,6 +59,7 @@ class AppContext:
     llm: LLMClient
     failures: FailureCounter
     ranks: RankService
+    quotas: QuotaService  # daily request quotas per tier (text, vision, chart)
     jobs: JobRunner  # background chores, once across workers; the bot process starts them
     owns_engine: bool = True
 
@@ -83,12 +85,7 @@ def build_context(
     the wall and database clocks (tests). Nothing here connects: the first query does.
     """
     rules = load_points_rules(settings.points_config_file)
-    if engine is not None:
-        url = migration_url = engine.url.render_as_string(hide_password=False)
-    elif database_url:
-        url = migration_url = database_url
-    else:  # the embedded server: the services as its application role, migrations as owner
-        url, migration_url = resolve_database_urls(settings)
+    url, migration_url = _urls(settings, database_url, engine)
     own_engine = engine is None
     engine = engine or create_engine(url, pool_size=settings.db_pool_size)
     sessions = create_session_factory(engine)
@@ -104,6 +101,9 @@ def build_context(
     )
     users = UserService(session_factory=sessions, clock=clock)
     failures = FailureCounter()
+    quotas = QuotaService(
+        engine=engine, rules=rules, failures=failures, timezone=settings.timezone, clock=clock
+    )
     return AppContext(
         settings=settings,
         rules=rules,
@@ -125,9 +125,30 @@ def build_context(
         llm=build_llm(settings),
         failures=failures,
         ranks=ranks,
-        jobs=JobRunner(engine, failures),
+        quotas=quotas,
+        jobs=build_jobs(engine, failures, quotas),
         owns_engine=own_engine,
     )
+
+
+def _urls(
+    settings: Settings, database_url: str | None, engine: AsyncEngine | None
+) -> tuple[str, str]:
+    """(the services' URL, the migrations' URL)."""
+    if engine is not None:
+        url = engine.url.render_as_string(hide_password=False)
+        return url, url
+    if database_url:
+        return database_url, database_url
+    # The embedded server: the services as its application role, migrations as owner.
+    return resolve_database_urls(settings)
+
+
+def build_jobs(engine: AsyncEngine, failures: FailureCounter, quotas: QuotaService) -> JobRunner:
+    """The background chores of the services (src/services/periodic_jobs.py)."""
+    jobs = JobRunner(engine, failures)
+    jobs.add(quotas.purge_job())  # old quota counters and slots
+    return jobs
 
 
 def build_ranks(settings: Settings, engine: AsyncEngine) -> RankService:

@@ -43,6 +43,7 @@ def create_dispatcher(context: AppContext) -> Dispatcher:
         inflight=tracker,
         admin_service=context.admin,
         analytics=context.analytics,
+        quotas=context.quotas,
     )
     # Outer update middlewares run for every update, before any filter.
     dispatcher.update.outer_middleware(UpdateMetrics())

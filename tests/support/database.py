@@ -24,6 +24,8 @@ LEDGER_TABLES = (
     "points_rollup_state",
     "points_rank_markers",
     "points_rank_state",
+    "request_quotas",
+    "request_quota_slots",
 )
 
 
