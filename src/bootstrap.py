@@ -67,6 +67,7 @@ class AppContext:
         await self.jobs.aclose()
         await self.points.aclose()  # movements still queued for a batch get their answers
         await self.ranks.aclose()
+        await self.quotas.aclose()
         await self.llm.aclose()
         if self.owns_engine:
             await self.engine.dispose()

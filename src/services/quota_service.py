@@ -23,9 +23,9 @@ slot. Quotas never block an answer on a failure of their own: when the database 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import date, datetime, time, timedelta
-from typing import Final
+from typing import Any, Final, TypeVar
 from zoneinfo import ZoneInfo
 
 import structlog
@@ -42,6 +42,7 @@ from src.services.user_types import UserProfile
 log = structlog.get_logger(__name__)
 
 Clock = Callable[[], datetime]
+T = TypeVar("T")
 
 # The longest a request waits for the quota's database call before it is served uncounted.
 DEFAULT_TIMEOUT_SECONDS: Final = 3.0
@@ -72,6 +73,7 @@ class QuotaService:
         self._tz = ZoneInfo(timezone)
         self._clock = clock  # None: the database's clock decides the day (tests pass one)
         self._timeout = timeout
+        self._abandoned: set[asyncio.Future[Any]] = set()  # calls given up on, still cleaning up
 
     @property
     def timezone(self) -> str:
@@ -103,9 +105,9 @@ class QuotaService:
         tier = self.effective_tier(user)
         limit = self._rules.quota(tier, action)
         try:
-            async with asyncio.timeout(self._timeout), self._engine.connect() as conn:
-                result = await quota_queries.take(
-                    conn,
+            result = await self._bounded(
+                self._call(
+                    quota_queries.take,
                     user_id=user.telegram_id,
                     action=action.value,
                     key=key,
@@ -113,6 +115,7 @@ class QuotaService:
                     tz=self._timezone,
                     now=self._clock() if self._clock else None,
                 )
+            )
         except Exception:
             total = self._failures.inc("quota")
             log.exception(
@@ -148,8 +151,9 @@ class QuotaService:
         if not (slot.granted and slot.counted and slot.user_id is not None):
             return
         try:
-            async with asyncio.timeout(self._timeout), self._engine.connect() as conn:
-                released = await quota_queries.release(conn, user_id=slot.user_id, key=slot.key)
+            released = await self._bounded(
+                self._call(quota_queries.release, user_id=slot.user_id, key=slot.key)
+            )
         except Exception:
             total = self._failures.inc("quota")
             log.exception(
@@ -167,13 +171,14 @@ class QuotaService:
         """Today's served requests per action against the user's quotas; None (logged and
         counted) when the database cannot tell, so a screen can leave the line out."""
         try:
-            async with asyncio.timeout(self._timeout), self._engine.connect() as conn:
-                day, used = await quota_queries.usage(
-                    conn,
+            day, used = await self._bounded(
+                self._call(
+                    quota_queries.usage,
                     user_id=user.telegram_id,
                     tz=self._timezone,
                     now=self._clock() if self._clock else None,
                 )
+            )
         except Exception:
             total = self._failures.inc("quota")
             log.exception("quota usage unavailable", user_id=user.telegram_id, failures_total=total)
@@ -203,7 +208,35 @@ class QuotaService:
 
         return PeriodicJob(name=PURGE_JOB, interval_seconds=PURGE_INTERVAL_SECONDS, run=run)
 
+    async def aclose(self) -> None:
+        """Wait for the calls given up on (each cancelled already) to finish cleaning up."""
+        if self._abandoned:
+            await asyncio.gather(*self._abandoned, return_exceptions=True)
+
     # ------------------------------------------------------------------ internals
+
+    async def _call(self, query: Callable[..., Awaitable[T]], **params: Any) -> T:
+        async with self._engine.connect() as conn:
+            return await query(conn, **params)
+
+    async def _bounded(self, call: Coroutine[Any, Any, T]) -> T:
+        """`call`, or TimeoutError after the timeout, and then at once: a cancelled database
+        call can take a while to clean up (cancel request, connection reset), and the user's
+        answer must not wait for that. The call finishes cancelling in the background."""
+        task = asyncio.ensure_future(call)
+        try:
+            return await asyncio.wait_for(asyncio.shield(task), self._timeout)
+        except BaseException:
+            if not task.done():
+                task.cancel()
+                self._abandoned.add(task)
+                task.add_done_callback(self._forget)
+            raise
+
+    def _forget(self, task: asyncio.Future[Any]) -> None:
+        self._abandoned.discard(task)
+        if not task.cancelled():
+            task.exception()  # retrieved: it was logged as a timeout already
 
     def _open(self, user_id: int | None, tier: Tier, action: RequestAction, key: str) -> QuotaSlot:
         """A slot granted without counting: the request is served (fail open)."""
