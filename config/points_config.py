@@ -11,10 +11,17 @@ import tomllib
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 
 
 class Tier(StrEnum):
@@ -71,6 +78,32 @@ class LevelRule(_Frozen):
         return self.name_ru if language == "ru" else self.name_en
 
 
+def _quota_value(value: Any) -> Any:
+    # TOML has no null: "unlimited" says the same there. A bool is not a number of requests.
+    if isinstance(value, str) and value.strip().lower() == "unlimited":
+        return None
+    if isinstance(value, bool | str):
+        raise ValueError('a daily quota is a whole number >= 0, null or "unlimited"')
+    return value
+
+
+QuotaLimit = Annotated[
+    Annotated[int, Field(ge=0, strict=True)] | None, BeforeValidator(_quota_value)
+]
+
+
+class TierQuota(_Frozen):
+    """Served requests a day per action for one tier; None (null, "unlimited") = no limit."""
+
+    text: QuotaLimit
+    vision: QuotaLimit
+    chart: QuotaLimit
+
+    def limit(self, action: RequestAction) -> int | None:
+        limit: int | None = getattr(self, action.name.lower())
+        return limit
+
+
 class PointsRules(_Frozen):
     requests: dict[RequestAction, RequestRule]
     tier_multipliers: dict[Tier, Decimal]
@@ -81,6 +114,8 @@ class PointsRules(_Frozen):
     subscription_points_per_month: dict[Tier, int]
     max_daily_points_earning: int = Field(gt=0)
     levels: tuple[LevelRule, ...]
+    # Served requests a day per tier and action (src/services/quota_service.py).
+    daily_quotas: dict[Tier, TierQuota]
     # Admin grants/deducts: a hard maximum per operation, and the amount from which the admin
     # must confirm with a button.
     admin_max_amount: int = Field(default=1_000_000, gt=0)
@@ -104,6 +139,8 @@ class PointsRules(_Frozen):
             raise ValueError("subscription_points_per_month: points must be > 0")
         if any(day < 1 or bonus < 0 for day, bonus in self.streak_bonuses.items()):
             raise ValueError("streak_bonuses: days must be >= 1 and bonuses >= 0")
+        if set(self.daily_quotas) != set(Tier):
+            raise ValueError("daily_quotas: every tier needs its quotas")
         return self
 
     @model_validator(mode="after")
@@ -140,6 +177,10 @@ class PointsRules(_Frozen):
     def streak_bonus(self, streak: int) -> int:
         return self.streak_bonuses.get(streak, 0)
 
+    def quota(self, tier: Tier, action: RequestAction) -> int | None:
+        """Served `action` requests a day for `tier`; None means unlimited."""
+        return self.daily_quotas[tier].limit(action)
+
 
 def _level(n: int, ru: str, en: str, icon: str, req: int, mult: str, desc: str, color: str) -> Any:
     return {
@@ -175,6 +216,12 @@ DEFAULT_RULES_DATA: dict[str, Any] = {
         _level(5, "Мастер", "Master", "💎", 50_000, "1.5", "Top of the community", "#9C27B0"),
         _level(6, "Легенда", "Legend", "👑", 150_000, "2.0", "The very best", "#FF5722"),
     ],
+    "daily_quotas": {
+        "FREE": {"text": 30, "vision": 5, "chart": 10},
+        "BASIC": {"text": 150, "vision": 25, "chart": 50},
+        "PREMIUM": {"text": 500, "vision": 100, "chart": 200},
+        "VIP": {"text": None, "vision": None, "chart": None},
+    },
 }
 
 

@@ -39,6 +39,7 @@ from src.services.market_data import MarketData, build_exchange
 from src.services.onboarding_service import OnboardingService
 from src.services.periodic_jobs import JobRunner
 from src.services.points_service import PointsService
+from src.services.quota_service import QuotaService
 from src.services.rank_redis import RedisRanks
 from src.services.rank_service import RankService
 from src.services.update_dedupe import PostgresUpdateMarks, RedisUpdateMarks, UpdateMarks
@@ -65,6 +66,7 @@ class AppContext:
     llm: LLMClient
     failures: FailureCounter
     ranks: RankService
+    quotas: QuotaService  # daily request quotas per tier (text, vision, chart)
     jobs: JobRunner  # background chores, once across workers; the bot process starts them
     update_marks: UpdateMarks  # webhook updates handled once across workers
     fsm_storage: BaseStorage  # aiogram FSM state: Redis when REDIS_URL is set, else memory
@@ -78,6 +80,7 @@ class AppContext:
         await self.charts.aclose()
         await self.points.aclose()  # movements still queued for a batch get their answers
         await self.ranks.aclose()
+        await self.quotas.aclose()
         await self.llm.aclose()
         if self.owns_engine:
             await self.engine.dispose()
@@ -103,18 +106,13 @@ def build_context(
     )
     sessions = create_session_factory(engine)
     ranks = build_ranks(settings, engine)
-    points = PointsService(
-        engine=engine,
-        session_factory=sessions,
-        rules=rules,
-        timezone=settings.timezone,
-        clock=clock,
-        batching=batch_config(settings),
-        ranks=ranks,
-    )
+    points = build_points(settings, engine, sessions, rules, ranks, clock)
     users = UserService(session_factory=sessions, clock=clock)
     failures = FailureCounter()
-    jobs = JobRunner(engine, failures)
+    quotas = QuotaService(
+        engine=engine, rules=rules, failures=failures, timezone=settings.timezone, clock=clock
+    )
+    jobs = build_jobs(engine, failures, quotas)
     return AppContext(
         settings=settings,
         rules=rules,
@@ -136,6 +134,7 @@ def build_context(
         llm=build_llm(settings),
         failures=failures,
         ranks=ranks,
+        quotas=quotas,
         jobs=jobs,
         update_marks=build_update_marks(settings, engine, jobs),
         fsm_storage=build_fsm_storage(settings, failures),
@@ -171,6 +170,32 @@ def build_charts(settings: Settings) -> ChartService:
         cache_seconds=settings.exchange_cache_seconds,
     )
     return ChartService(market=market, renderer=ChartRenderer(settings.chart_render_processes))
+
+
+def build_points(
+    settings: Settings,
+    engine: AsyncEngine,
+    sessions: async_sessionmaker[AsyncSession],
+    rules: PointsRules,
+    ranks: RankService,
+    clock: Clock | None,
+) -> PointsService:
+    return PointsService(
+        engine=engine,
+        session_factory=sessions,
+        rules=rules,
+        timezone=settings.timezone,
+        clock=clock,
+        batching=batch_config(settings),
+        ranks=ranks,
+    )
+
+
+def build_jobs(engine: AsyncEngine, failures: FailureCounter, quotas: QuotaService) -> JobRunner:
+    """The background chores of the services (src/services/periodic_jobs.py)."""
+    jobs = JobRunner(engine, failures)
+    jobs.add(quotas.purge_job())  # old quota counters and slots
+    return jobs
 
 
 def build_ranks(settings: Settings, engine: AsyncEngine) -> RankService:

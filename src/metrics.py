@@ -92,6 +92,13 @@ LLM_ERRORS: Final = Counter(
     ["error"],
 )
 
+QUOTA_DECISIONS: Final = Counter(
+    "syntra_quota_decisions",
+    "Daily quota decisions, by action and result (granted, refused, replay, open: not "
+    "counted because the database failed, released: given back by a request not served)",
+    ["action", "result"],
+)
+
 
 def record_points(outcome: PointsOutcome) -> None:
     """Called once per ledger call from PointsService's single logging point (`_finish`)."""

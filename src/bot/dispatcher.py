@@ -48,6 +48,7 @@ def create_dispatcher(context: AppContext) -> Dispatcher:
         charts=context.charts,
         # This process's album parts (a media group arrives as separate updates).
         albums=AlbumCollector(context.settings.vision_album_wait_seconds),
+        quotas=context.quotas,
     )
     # Outer update middlewares run for every update, before any filter.
     dispatcher.update.outer_middleware(UpdateMetrics())

@@ -247,3 +247,34 @@ class BotUpdateMark(Base):
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     done: Mapped[bool] = mapped_column(Boolean)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class RequestQuota(Base):
+    """Requests of one action served to a user on one local day (migration 0007): the counter
+    `quota_take` locks, so concurrent requests never pass the tier's daily quota."""
+
+    __tablename__ = "request_quotas"
+
+    user_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("users.telegram_id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[date] = mapped_column(Date, primary_key=True, index=True)
+    action: Mapped[str] = mapped_column(String(32), primary_key=True)
+    used: Mapped[int] = mapped_column(Integer, server_default="0")
+
+    __table_args__ = (CheckConstraint("used >= 0", name="used_not_negative"),)
+
+
+class RequestQuotaSlot(Base):
+    """The update (its idempotency key) that holds a slot of a day's quota: a redelivery
+    takes no second slot, a request that was not served gives its slot back."""
+
+    __tablename__ = "request_quota_slots"
+
+    user_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("users.telegram_id", ondelete="CASCADE"), primary_key=True
+    )
+    key: Mapped[str] = mapped_column(Text, primary_key=True)
+    day: Mapped[date] = mapped_column(Date, index=True)
+    action: Mapped[str] = mapped_column(String(32))
+    taken_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -7,6 +7,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from config.points_config import Tier
+from src.services.points_math import effective_tier
+
 if TYPE_CHECKING:
     from src.database.models import User
 
@@ -55,6 +58,10 @@ class UserProfile:
     @property
     def name(self) -> str:
         return display_name(self.telegram_id, self.username, self.first_name)
+
+    def effective_tier(self, now: datetime) -> Tier:
+        """The tier in force at `now`: the stored one until `tier_expires_at`, then FREE."""
+        return effective_tier(self.tier, self.tier_expires_at, now)
 
 
 @dataclass(frozen=True, slots=True)

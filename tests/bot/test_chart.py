@@ -22,7 +22,7 @@ from aiogram.types import Chat, Message, MessageEntity, PhotoSize
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from structlog.testing import capture_logs
 
-from config.points_config import TransactionType
+from config.points_config import RequestAction, TransactionType
 from src.bot.dispatcher import USER_COMMANDS
 from src.bot.telegram_rules import message_content
 from tests.bot.conftest import HarnessFactory
@@ -358,3 +358,69 @@ async def test_help_and_the_command_menu_offer_chart(charts: BotHarness) -> None
     sent = await charts.send("/help", user_id=ME)
     assert "/chart" in texts_sent(sent)[0] and "+15 points" in texts_sent(sent)[0]
     assert "chart" in USER_COMMANDS
+
+
+# ------------------------------------------------------------------- the daily chart quota
+
+
+async def charts_used_today(harness: BotHarness, n: int) -> int:
+    """Take `n` chart slots as earlier requests today would have; today's count after."""
+    context = harness.dispatcher["context"]
+    user = await context.users.get(ME)
+    assert user is not None
+    for i in range(n):
+        assert (await context.quotas.take(user, RequestAction.CHART, f"earlier:{i}")).granted
+    usage = await context.quotas.usage(user)
+    assert usage is not None
+    return int(usage.of(RequestAction.CHART).used)
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+async def test_the_tenth_chart_is_drawn_and_the_eleventh_refused(
+    charts: BotHarness,
+    sessions: async_sessionmaker[AsyncSession],
+    exchange: FakeExchange,
+    clock: FakeClock,
+    lang: str,
+) -> None:
+    await charts.send("/start", user_id=ME, language_code=lang)
+    assert await charts_used_today(charts, 9) == 9  # FREE: 10 charts a day
+
+    tenth = await charts.send("/chart btc", user_id=ME, language_code=lang, message_id=801)
+    clock.advance(seconds=11)
+    asked = len(exchange.requests)
+    eleventh = await charts.send("/chart eth", user_id=ME, language_code=lang, message_id=802)
+
+    assert len(photos(tenth)) == 1
+    assert photos(eleventh) == [] and len(exchange.requests) == asked  # no market data fetched
+    [refusal] = [m.text for m in only(eleventh, SendMessage)]
+    unit = tr(lang)("quota-unit-earn_chart_request", count=10)
+    assert tr(lang)("quota-used-up", unit=unit, tier="FREE", time="00:00", zone="UTC",
+                    hours=12, minutes=0) in refusal  # fmt: skip
+    assert await chart_rows(sessions) == [(f"chart_req:{ME}:801", 15)]
+    assert await charts_used_today(charts, 0) == 10
+
+
+async def test_a_button_over_the_quota_edits_nothing_and_says_why(
+    charts: BotHarness, sessions: async_sessionmaker[AsyncSession], clock: FakeClock
+) -> None:
+    [photo] = photos(await charts.send("/chart btc", user_id=ME, message_id=811))
+    await charts_used_today(charts, 9)
+    clock.advance(seconds=11)
+
+    pressed = await press(charts, "chart:BTC/USDT:1h", as_delivered(photo, message_id=92))
+
+    assert only(pressed, EditMessageMedia) == []
+    assert [a.text for a in alerts(pressed)] == [None]  # the spinner stops
+    [refusal] = [m.text for m in only(pressed, SendMessage)]
+    assert refusal is not None and refusal.startswith("⏳")
+    assert await chart_rows(sessions) == [(f"chart_req:{ME}:811", 15)]
+
+
+async def test_a_chart_not_drawn_gives_its_slot_back(
+    charts: BotHarness, exchange: FakeExchange
+) -> None:
+    await charts.send("/start", user_id=ME)
+    exchange.mode = "down"
+    await charts.send("/chart btc", user_id=ME, message_id=821)
+    assert await charts_used_today(charts, 0) == 0

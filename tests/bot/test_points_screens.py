@@ -49,6 +49,11 @@ def back_button(lang: str) -> list[tuple[str, str]]:
 
 # ---------------------------------------------------------------------------- /points
 
+QUOTA_LINE = {
+    "en": "📊 Today: 1/30 questions, 0/5 images, 0/10 charts",
+    "ru": "📊 Сегодня: 1/30 вопросов, 0/5 изображений, 0/10 графиков",
+}
+
 
 @pytest.mark.parametrize("lang", LANGS)
 async def test_points_card_shows_balance_level_progress_streak_rank_today_and_link(
@@ -86,6 +91,7 @@ async def test_points_card_shows_balance_level_progress_streak_rank_today_and_li
             t("points-streak", streak=1, longest=1),
             t("points-rank", rank=2),
             t("points-today", earned=11, cap=10000),
+            QUOTA_LINE[lang],  # the question above was served: 1 of FREE's 30
             "",
             t("points-invite", link=await invite_link_of(sessions, ME)),
         ]

@@ -14,6 +14,7 @@ from aiogram.types import Sticker
 from prometheus_client import REGISTRY
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from config.points_config import RequestAction
 from src.bot.updates import telegram_user
 from tests.bot.helpers import LANGS, balance_of, break_method, ledger, tr
 from tests.bot.vision_helpers import VisionBot, sent
@@ -387,3 +388,50 @@ async def test_a_points_failure_never_blocks_the_answer(
     assert vision.context.failures.get("points") == 1
     assert vision.context.failures.get("handler") == 0
     assert await ledger(sessions, ME) == []
+
+
+# ------------------------------------------------------------------- the daily image quota
+
+
+async def images_used_today(vision: VisionBot, n: int) -> int:
+    """Take `n` image slots as earlier pictures today would have; today's count after."""
+    user = await vision.context.users.get(ME)
+    assert user is not None
+    for i in range(n):
+        assert (await vision.context.quotas.take(user, RequestAction.VISION, f"old:{i}")).granted
+    usage = await vision.context.quotas.usage(user)
+    assert usage is not None
+    return int(usage.of(RequestAction.VISION).used)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+async def test_the_fifth_picture_is_analysed_and_the_sixth_refused(
+    vision: VisionBot,
+    fake_llm: FakeOpenAI,
+    sessions: async_sessionmaker[AsyncSession],
+    clock: FakeClock,
+    lang: str,
+) -> None:
+    await vision.feed(vision.photo(picture(640, 480), user_id=ME, lang=lang))  # registers: 1 used
+    assert await images_used_today(vision, 3) == 4  # FREE: 5 images a day
+    clock.advance(seconds=11)
+    fifth = await vision.feed(vision.photo(picture(640, 480), user_id=ME, lang=lang))
+    clock.advance(seconds=11)
+    sixth = await vision.feed(vision.photo(picture(640, 480), user_id=ME, lang=lang))
+
+    assert [c[0] for c in sent(fifth)] == ["getFile", "send"]
+    [(_, _, refusal)] = sent(sixth)  # no download, no AI call
+    unit = tr(lang)("quota-unit-earn_vision_request", count=5)
+    assert tr(lang)("quota-used-up", unit=unit, tier="FREE", time="00:00", zone="UTC",
+                    hours=12, minutes=0) in refusal  # fmt: skip
+    assert len(fake_llm.requests) == 2
+    assert [r.amount for r in await ledger(sessions, ME)] == [20, 20]
+    assert await images_used_today(vision, 0) == 5
+
+
+async def test_a_picture_the_ai_could_not_answer_gives_its_slot_back(
+    vision: VisionBot, fake_llm: FakeOpenAI
+) -> None:
+    fake_llm.mode = "error"
+    await vision.feed(vision.photo(picture(640, 480), user_id=ME))
+    assert await images_used_today(vision, 0) == 0

@@ -25,6 +25,8 @@ LEDGER_TABLES = (
     "points_rank_markers",
     "points_rank_state",
     "bot_update_marks",
+    "request_quotas",
+    "request_quota_slots",
 )
 
 

@@ -11,6 +11,7 @@ from config.points_config import (
     PointsConfigError,
     RequestAction,
     Tier,
+    TierQuota,
     load_points_rules,
 )
 
@@ -109,3 +110,60 @@ def test_missing_or_wrong_kind_of_file(tmp_path: Path) -> None:
     other.write_text("{}")
     with pytest.raises(PointsConfigError, match=r"\.toml, \.yaml"):
         load_points_rules(other)
+
+
+# ---------------------------------------------------------------------------- daily quotas
+
+
+def test_default_quotas_are_the_spec_table() -> None:
+    table = {
+        tier: tuple(DEFAULT_RULES.quota(tier, action) for action in RequestAction) for tier in Tier
+    }
+    assert table == {
+        Tier.FREE: (30, 5, 10),
+        Tier.BASIC: (150, 25, 50),
+        Tier.PREMIUM: (500, 100, 200),
+        Tier.VIP: (None, None, None),
+    }
+
+
+def test_quota_override_merges_per_tier_and_action(tmp_path: Path) -> None:
+    toml = tmp_path / "points.toml"
+    toml.write_text(
+        "[daily_quotas.FREE]\nvision = 0\ntext = 40\n[daily_quotas.VIP]\nchart = 1000\n"
+    )
+    rules = load_points_rules(toml)
+    assert rules.daily_quotas[Tier.FREE] == TierQuota(text=40, vision=0, chart=10)
+    assert rules.daily_quotas[Tier.VIP] == TierQuota(text=None, vision=None, chart=1000)
+    assert rules.daily_quotas[Tier.BASIC] == DEFAULT_RULES.daily_quotas[Tier.BASIC]
+
+
+def test_unlimited_is_null_in_yaml_and_a_word_in_toml(tmp_path: Path) -> None:
+    yaml_file = tmp_path / "points.yaml"
+    yaml_file.write_text("daily_quotas:\n  FREE:\n    text: null\n")
+    toml = tmp_path / "points.toml"
+    toml.write_text('[daily_quotas.PREMIUM]\nchart = "unlimited"\n')
+    assert load_points_rules(yaml_file).quota(Tier.FREE, RequestAction.TEXT) is None
+    assert load_points_rules(toml).quota(Tier.PREMIUM, RequestAction.CHART) is None
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("[daily_quotas.FREE]\ntext = -1\n", r"daily_quotas\.FREE\.text: .*greater than or equal to 0"),
+        ("[daily_quotas.FREE]\ntext = true\n", r"daily_quotas\.FREE\.text: .*whole number >= 0"),
+        ('[daily_quotas.FREE]\ntext = "lots"\n', r"daily_quotas\.FREE\.text: .*\"unlimited\""),
+        ("[daily_quotas.FREE]\ntext = 2.5\n", r"daily_quotas\.FREE\.text: .*valid integer"),
+        ("[daily_quotas.FREE]\nimages = 3\n", r"daily_quotas\.FREE\.images: Extra inputs"),
+        ("[daily_quotas.GOLD]\ntext = 1\nvision = 1\nchart = 1\n", r"daily_quotas\.GOLD"),
+        ("daily_quotas = 5\n", r"daily_quotas: .*valid dictionary"),
+    ],
+)  # fmt: skip
+def test_bad_quota_override_is_refused_naming_the_place(
+    tmp_path: Path, content: str, message: str
+) -> None:
+    path = tmp_path / "points.toml"
+    path.write_text(content)
+    with pytest.raises(PointsConfigError, match=message) as info:
+        load_points_rules(path)
+    assert str(info.value).startswith(f"POINTS_CONFIG_FILE {path}: ")

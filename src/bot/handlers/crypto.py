@@ -20,6 +20,7 @@ from aiogram.utils.chat_action import ChatActionSender
 from config.points_config import RequestAction, TransactionType
 from src.bootstrap import AppContext
 from src.bot.keyboards.chart import ChartCb, chart_keyboard
+from src.bot.quota_gate import within_quota
 from src.bot.replies import congratulate_level_up
 from src.bot.screens import alert, already_shown
 from src.bot.text_split import split_escaped
@@ -144,21 +145,29 @@ async def cmd_chart(
     if not isinstance(timeframe, Timeframe):
         await message.answer(t("chart-bad-timeframe", timeframe=timeframe[:10]))
         return
-    try:
-        async with ChatActionSender.upload_photo(bot=bot, chat_id=message.chat.id):
-            result = await charts.serve(symbol_text, timeframe)
-    except ChartError as exc:
-        log.info("chart not served", symbol=symbol_text[:30], reason=type(exc).__name__)
-        await message.answer(_refusal(t, exc, symbol_text, exchange))
-        return
-    symbol = result.candles.symbol
-    await message.answer_photo(
-        _photo(result),
-        caption=chart_caption(t, result),
-        reply_markup=chart_keyboard(t, symbol, timeframe),
-    )
+    chosen: Timeframe = timeframe
+
+    async def send_chart() -> ChartResult | None:
+        try:
+            async with ChatActionSender.upload_photo(bot=bot, chat_id=message.chat.id):
+                result = await charts.serve(symbol_text, chosen)
+        except ChartError as exc:
+            log.info("chart not served", symbol=symbol_text[:30], reason=type(exc).__name__)
+            await message.answer(_refusal(t, exc, symbol_text, exchange))
+            return None
+        await message.answer_photo(
+            _photo(result),
+            caption=chart_caption(t, result),
+            reply_markup=chart_keyboard(t, result.candles.symbol, chosen),
+        )
+        return result
+
     key = f"chart_req:{message.chat.id}:{message.message_id}"
-    await _after_served(bot, message.chat.id, user, t, key, result, context)
+    served = await within_quota(
+        context.quotas, user, RequestAction.CHART, key, t=t, refuse=message.answer, serve=send_chart
+    )
+    if served is not None:
+        await _after_served(bot, message.chat.id, user, t, key, served, context)
 
 
 async def on_chart_button(
@@ -174,27 +183,40 @@ async def on_chart_button(
     if message is None or normalise_symbol(callback_data.symbol) != callback_data.symbol:
         await alert(query, t("button-stale"))  # forged data, or an inline-mode message
         return
-    try:
-        result = await charts.serve(callback_data.symbol, callback_data.tf)
-    except UnknownSymbolError:
-        await alert(query, t("button-stale"))
-        return
-    except ChartError as exc:
-        await alert(query, _refusal(t, exc, callback_data.symbol, charts.exchange_name))
-        return
-    caption = chart_caption(t, result)
-    markup = chart_keyboard(t, callback_data.symbol, callback_data.tf)
-    if isinstance(message, Message) and already_shown(message, caption, markup):
-        await query.answer(t("chart-up-to-date"))
-        return
-    await query.answer()
-    if isinstance(message, Message):
-        media = InputMediaPhoto(media=_photo(result), caption=caption)
-        await message.edit_media(media=media, reply_markup=markup)
-    else:  # too old to edit: the chart comes as a new message
-        await bot.send_photo(message.chat.id, _photo(result), caption=caption, reply_markup=markup)
+    chat_id = message.chat.id
+
+    async def redraw() -> ChartResult | None:
+        try:
+            result = await charts.serve(callback_data.symbol, callback_data.tf)
+        except UnknownSymbolError:
+            await alert(query, t("button-stale"))
+            return None
+        except ChartError as exc:
+            await alert(query, _refusal(t, exc, callback_data.symbol, charts.exchange_name))
+            return None
+        caption = chart_caption(t, result)
+        markup = chart_keyboard(t, callback_data.symbol, callback_data.tf)
+        if isinstance(message, Message) and already_shown(message, caption, markup):
+            await query.answer(t("chart-up-to-date"))  # nothing new served
+            return None
+        await query.answer()
+        if isinstance(message, Message):
+            media = InputMediaPhoto(media=_photo(result), caption=caption)
+            await message.edit_media(media=media, reply_markup=markup)
+        else:  # too old to edit: the chart comes as a new message
+            await bot.send_photo(chat_id, _photo(result), caption=caption, reply_markup=markup)
+        return result
+
+    async def refuse(text: str) -> None:  # longer than an alert may be: a message
+        await query.answer()
+        await bot.send_message(chat_id, text)
+
     key = f"chart_req:cb:{query.id}"
-    await _after_served(bot, message.chat.id, user, t, key, result, context)
+    served = await within_quota(
+        context.quotas, user, RequestAction.CHART, key, t=t, refuse=refuse, serve=redraw
+    )
+    if served is not None:
+        await _after_served(bot, chat_id, user, t, key, served, context)
 
 
 def create_router() -> Router:

@@ -32,6 +32,7 @@ from src.bot.views.points import (
 from src.locales import Translator
 from src.services.points_service import PointsService
 from src.services.points_types import PointsOutcome
+from src.services.quota_service import QuotaService
 from src.services.user_types import UserProfile
 
 HISTORY_PAGE = 5
@@ -39,12 +40,15 @@ LEADERBOARD_SIZE = 10
 
 
 async def _card(
-    bot: Bot, user: UserProfile, points: PointsService, t: Translator, rules: PointsRules
+    bot: Bot, user: UserProfile, points: PointsService, quotas: QuotaService, t: Translator
 ) -> str:
     balance = await points.get_balance(user_id=user.telegram_id, language=t.language)
     stats = await points.get_stats(user_id=user.telegram_id)
+    quota = await quotas.usage(user)
     link = await invite_link(bot, user.referral_code)
-    return points_card(t, balance=balance, stats=stats, rules=rules, invite_link=link)
+    return points_card(
+        t, balance=balance, stats=stats, rules=points.rules, invite_link=link, quota=quota
+    )
 
 
 def _app_url(settings: Settings, message: Message) -> str | None:
@@ -57,11 +61,11 @@ async def cmd_points(
     bot: Bot,
     user: UserProfile,
     points: PointsService,
+    quotas: QuotaService,
     t: Translator,
-    rules: PointsRules,
     settings: Settings,
 ) -> None:
-    text = await _card(bot, user, points, t, rules)
+    text = await _card(bot, user, points, quotas, t)
     await message.answer(text, reply_markup=points_keyboard(t, _app_url(settings, message)))
 
 
@@ -116,18 +120,19 @@ async def on_points_button(
     bot: Bot,
     user: UserProfile,
     points: PointsService,
+    quotas: QuotaService,
     t: Translator,
-    rules: PointsRules,
     settings: Settings,
 ) -> None:
     if not isinstance(query.message, Message):  # too old to edit (InaccessibleMessage)
         await alert(query, t("button-stale"))
         return
+    rules = points.rules
     markup: InlineKeyboardMarkup = back_keyboard(t)
     claimed: PointsOutcome | None = None
     match callback_data.action:
         case PointsAction.MAIN:
-            text = await _card(bot, user, points, t, rules)
+            text = await _card(bot, user, points, quotas, t)
             markup = points_keyboard(t, _app_url(settings, query.message))
         case PointsAction.HISTORY:
             text, markup = await _history_screen(user, callback_data.page, points, t)

@@ -22,6 +22,7 @@ from config.points_config import RequestAction, TransactionType
 from src.bootstrap import AppContext
 from src.bot.albums import AlbumCollector
 from src.bot.pictures import Picture, PictureRefused, fetch, picture_in
+from src.bot.quota_gate import within_quota
 from src.bot.replies import congratulate_level_up
 from src.bot.text_split import split_escaped
 from src.locales import Translator
@@ -115,13 +116,24 @@ async def serve(
     llm: LLMClient,
     context: AppContext,
 ) -> None:
-    """Download, check, ask the AI, answer, award: every picture request goes through here."""
-    async with ChatActionSender.typing(bot=bot, chat_id=request.chat_id):
-        answer = await _analyse(request, bot, t, llm, context)
-    if answer is None:
+    """Quota, download, check, ask the AI, answer, award: every picture request goes through
+    here (an album takes one slot, keyed by the message answered)."""
+    key = f"vision_req:{request.chat_id}:{request.message_id}"
+
+    async def answer() -> bool:
+        async with ChatActionSender.typing(bot=bot, chat_id=request.chat_id):
+            text = await _analyse(request, bot, t, llm, context)
+        if text is None:
+            return False
+        for chunk in split_escaped(text):
+            await reply_to.answer(chunk)
+        return True
+
+    refuse = reply_to.answer
+    if not await within_quota(
+        context.quotas, user, RequestAction.VISION, key, t=t, refuse=refuse, serve=answer
+    ):
         return
-    for chunk in split_escaped(answer):
-        await reply_to.answer(chunk)
     VISION_REQUESTS.labels("answered").inc()
     log.info("pictures analysed", user_id=request.user_id, pictures=len(request.pictures))
 
@@ -133,7 +145,7 @@ async def serve(
         context.points.award_request(
             user_id=request.user_id,
             action=RequestAction.VISION,
-            key=f"vision_req:{request.chat_id}:{request.message_id}",
+            key=key,
             metadata={
                 "chat_id": request.chat_id,
                 "message_id": request.message_id,

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from config.points_config import PointsRules, RequestAction
 from src.bot.keyboards.admin import ConfigSection
+from src.bot.views.quotas import quota_table
 from src.locales import Translator
 from src.locales.numbers import multiplier
 
@@ -38,10 +39,11 @@ def _rates(t: Translator, rules: PointsRules) -> list[str]:
 
 
 def _tiers(t: Translator, rules: PointsRules) -> list[str]:
-    return [t("admin-config-tiers-note")] + [
+    multipliers = [
         t("admin-config-tier", tier=tier.value, multiplier=multiplier(mult, t.language))
         for tier, mult in rules.tier_multipliers.items()
     ]
+    return [t("admin-config-tiers-note"), *multipliers, "", *quota_table(t, rules)]
 
 
 def _streaks(t: Translator, rules: PointsRules) -> list[str]:

@@ -8,6 +8,7 @@ from html import escape
 from zoneinfo import ZoneInfo
 
 from config.points_config import PointsRules, RequestAction, Tier
+from src.bot.views.quotas import quota_usage_line
 from src.locales import Translator, transaction_label
 from src.locales.dates import day_month_time
 from src.locales.numbers import multiplier, signed
@@ -19,6 +20,7 @@ from src.services.points_types import (
     PointsOutcome,
     UserStats,
 )
+from src.services.quota_types import QuotaUsage
 
 BAR_CELLS = 10
 MEDALS = {1: "🥇", 2: "🥈", 3: "🥉"}
@@ -41,6 +43,7 @@ def points_card(
     stats: UserStats,
     rules: PointsRules,
     invite_link: str,
+    quota: QuotaUsage | None = None,
 ) -> str:
     lines = [
         t("points-title"),
@@ -72,9 +75,10 @@ def points_card(
         t("points-streak", streak=balance.current_streak, longest=balance.longest_streak),
         t("points-rank", rank=stats.rank),
         t("points-today", earned=stats.earned_today, cap=stats.daily_cap),
-        "",
-        t("points-invite", link=invite_link),
     ]
+    if quota is not None:  # None: the quotas could not be read just now
+        lines.append(quota_usage_line(t, quota))
+    lines += ["", t("points-invite", link=invite_link)]
     return "\n".join(lines)
 
 

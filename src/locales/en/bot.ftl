@@ -189,3 +189,31 @@ vision-unreadable = 🖼 I couldn't open that image: the file seems damaged, or 
 vision-download-failed = ⚠️ I couldn't fetch the picture from Telegram. Please send it again in a moment.
 
 button-stale = This button is out of date. Please open the menu again.
+
+## Daily quotas (served requests per day and plan)
+
+quota-unit-earn_text_request = { $count } { $count ->
+        [one] question
+       *[other] questions
+    }
+quota-unit-earn_vision_request = { $count } { $count ->
+        [one] image
+       *[other] images
+    }
+quota-unit-earn_chart_request = { $count } { $count ->
+        [one] chart
+       *[other] charts
+    }
+quota-unlimited-earn_text_request = unlimited questions
+quota-unlimited-earn_vision_request = unlimited images
+quota-unlimited-earn_chart_request = unlimited charts
+quota-used-up =
+    ⏳ You've used today's { $unit } on the { $tier } plan.
+    The limit resets at { $time } ({ $zone }), in { $hours } h { $minutes } min.
+quota-not-included = ⏳ This isn't included in the { $tier } plan.
+# How to get more: mention /subscribe here once that command exists.
+quota-more = 📊 What you've used today: /points
+quota-item = { $used }/{ $unit }
+quota-item-unlimited = { $unit } (no limit)
+points-quota = 📊 Today: { $items }
+points-quota-unlimited = 📊 Today: { $items } (no daily limits)

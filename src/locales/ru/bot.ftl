@@ -205,3 +205,34 @@ vision-unreadable = 🖼 Не получилось открыть изображ
 vision-download-failed = ⚠️ Не удалось получить картинку из Telegram. Пришлите её ещё раз чуть позже.
 
 button-stale = Эта кнопка устарела. Откройте меню заново.
+
+## Дневные лимиты (обслуженные запросы в день по тарифу)
+
+quota-unit-earn_text_request = { $count } { $count ->
+        [one] вопрос
+        [few] вопроса
+       *[many] вопросов
+    }
+quota-unit-earn_vision_request = { $count } { $count ->
+        [one] изображение
+        [few] изображения
+       *[many] изображений
+    }
+quota-unit-earn_chart_request = { $count } { $count ->
+        [one] график
+        [few] графика
+       *[many] графиков
+    }
+quota-unlimited-earn_text_request = вопросы без ограничений
+quota-unlimited-earn_vision_request = изображения без ограничений
+quota-unlimited-earn_chart_request = графики без ограничений
+quota-used-up =
+    ⏳ Дневной лимит тарифа { $tier } исчерпан: { $unit }.
+    Лимит обновится в { $time } ({ $zone }), через { $hours } ч { $minutes } мин.
+quota-not-included = ⏳ Это не входит в тариф { $tier }.
+# Как получить больше: упомянуть здесь /subscribe, когда эта команда появится.
+quota-more = 📊 Сколько использовано сегодня: /points
+quota-item = { $used }/{ $unit }
+quota-item-unlimited = { $unit } (без лимита)
+points-quota = 📊 Сегодня: { $items }
+points-quota-unlimited = 📊 Сегодня: { $items } (без дневных лимитов)
