@@ -12,6 +12,7 @@ from aiogram.methods import (
     AnswerCallbackQuery,
     EditMessageReplyMarkup,
     EditMessageText,
+    SendInvoice,
     SendMessage,
     SendPhoto,
     TelegramMethod,
@@ -99,6 +100,9 @@ def render(method: TelegramMethod[Any], *, ansi: bool = False, photo: Path | Non
     elif isinstance(method, SendPhoto):
         caption = _message_text(method.caption, method.parse_mode, ansi)
         text = f"🖼 photo: {photo or '(not saved)'} {caption}".rstrip()
+    elif isinstance(method, SendInvoice):  # Telegram shows a card with a Pay button
+        total = sum(p.amount for p in method.prices)
+        text = f"🧾 invoice: {method.title} · {total} {method.currency}"
     elif isinstance(method, AnswerCallbackQuery):
         if not method.text:
             return ""
