@@ -12,7 +12,7 @@ the clock (`clock=` freezes time); everything else comes from `Settings` as in p
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -37,6 +37,9 @@ from src.services.failures import FailureCounter
 from src.services.llm_client import LLMClient
 from src.services.market_data import MarketData, build_exchange
 from src.services.onboarding_service import OnboardingService
+from src.services.payment_providers import Gateway
+from src.services.payment_service import PaymentService
+from src.services.payment_types import Provider
 from src.services.periodic_jobs import JobRunner
 from src.services.points_service import PointsService
 from src.services.quota_service import QuotaService
@@ -71,6 +74,8 @@ class AppContext:
     update_marks: UpdateMarks  # webhook updates handled once across workers
     fsm_storage: BaseStorage  # aiogram FSM state: Redis when REDIS_URL is set, else memory
     charts: ChartService  # /chart: the exchange client and the render processes
+    payments: PaymentService
+    gateways: Mapping[Provider, Gateway]  # the configured payment methods besides Stars
     owns_engine: bool = True
 
     async def close(self) -> None:
@@ -78,6 +83,8 @@ class AppContext:
         await self.update_marks.aclose()
         await self.fsm_storage.close()
         await self.charts.aclose()
+        for gateway in self.gateways.values():
+            await gateway.aclose()
         await self.points.aclose()  # movements still queued for a batch get their answers
         await self.ranks.aclose()
         await self.quotas.aclose()
@@ -139,6 +146,8 @@ def build_context(
         update_marks=build_update_marks(settings, engine, jobs),
         fsm_storage=build_fsm_storage(settings, failures),
         charts=build_charts(settings),
+        payments=PaymentService(session_factory=sessions, points=points, rules=rules, clock=clock),
+        gateways=build_gateways(settings),
         owns_engine=own_engine,
     )
 
@@ -196,6 +205,12 @@ def build_jobs(engine: AsyncEngine, failures: FailureCounter, quotas: QuotaServi
     jobs = JobRunner(engine, failures)
     jobs.add(quotas.purge_job())  # old quota counters and slots
     return jobs
+
+
+def build_gateways(settings: Settings) -> dict[Provider, Gateway]:
+    """The payment gateways whose settings are given (Stars needs none: always offered).
+    NOWPayments: when NOWPAYMENTS_API_KEY is set; TON: when TON_WALLET_ADDRESS is set."""
+    return {}
 
 
 def build_ranks(settings: Settings, engine: AsyncEngine) -> RankService:

@@ -13,6 +13,7 @@ from aiogram.methods import (
     EditMessageMedia,
     EditMessageReplyMarkup,
     EditMessageText,
+    SendInvoice,
     SendMessage,
     SendPhoto,
     TelegramMethod,
@@ -103,6 +104,9 @@ def render(method: TelegramMethod[Any], *, ansi: bool = False, photo: Path | Non
     elif isinstance(method, EditMessageMedia):  # a chart redrawn in place
         caption = _message_text(method.media.caption, method.media.parse_mode, ansi)
         text = f"✏️ (edited) 🖼 photo: {photo or '(not saved)'} {caption}".rstrip()
+    elif isinstance(method, SendInvoice):  # Telegram shows a card with a Pay button
+        total = sum(p.amount for p in method.prices)
+        text = f"🧾 invoice: {method.title} · {total} {method.currency}"
     elif isinstance(method, AnswerCallbackQuery):
         if not method.text:
             return ""

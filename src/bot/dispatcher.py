@@ -18,7 +18,17 @@ from src.locales import LANGUAGES, translator
 
 log = structlog.get_logger(__name__)
 
-USER_COMMANDS = ("start", "chart", "points", "level", "daily", "language", "help")
+USER_COMMANDS = (
+    "start",
+    "chart",
+    "points",
+    "subscribe",
+    "level",
+    "daily",
+    "language",
+    "help",
+    "paysupport",
+)
 ADMIN_MENU_COMMANDS = (
     "admin",
     "points_analytics",
@@ -26,6 +36,7 @@ ADMIN_MENU_COMMANDS = (
     "points_grant",
     "points_deduct",
     "points_user",
+    "points_refund",
 )
 
 
@@ -49,6 +60,8 @@ def create_dispatcher(context: AppContext) -> Dispatcher:
         # This process's album parts (a media group arrives as separate updates).
         albums=AlbumCollector(context.settings.vision_album_wait_seconds),
         quotas=context.quotas,
+        payments=context.payments,
+        gateways=dict(context.gateways),
     )
     # Outer update middlewares run for every update, before any filter.
     dispatcher.update.outer_middleware(UpdateMetrics())

@@ -24,11 +24,13 @@ from aiogram import Bot
 from aiogram.client.default import Default
 from aiogram.client.session.base import BaseSession
 from aiogram.methods import (
+    CreateInvoiceLink,
     EditMessageMedia,
     EditMessageReplyMarkup,
     EditMessageText,
     GetFile,
     GetMe,
+    SendInvoice,
     SendMessage,
     SendPhoto,
     TelegramMethod,
@@ -39,6 +41,7 @@ from aiogram.types import (
     Chat,
     File,
     FSInputFile,
+    Invoice,
     Message,
     PhotoSize,
     User,
@@ -223,6 +226,18 @@ class LocalBotSession(BaseSession):
                 caption=media.caption,
                 reply_markup=method.reply_markup,
             )
+        if isinstance(method, SendInvoice):
+            total = sum(p.amount for p in method.prices)
+            invoice = Invoice(
+                title=method.title,
+                description=method.description,
+                start_parameter="",
+                currency=method.currency,
+                total_amount=total,
+            )
+            return self._message(method.chat_id, invoice=invoice)
+        if isinstance(method, CreateInvoiceLink):
+            return f"https://t.me/$local-{len(self.requests)}"
         # setMyCommands, answerCallbackQuery, sendChatAction, deleteWebhook, ... answer True.
         return True
 

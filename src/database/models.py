@@ -73,6 +73,7 @@ class User(Base):
         Index(None, func.lower(username), postgresql_where=text("username IS NOT NULL")),
         Index(None, "referrer_id", postgresql_where=text("referrer_id IS NOT NULL")),
         Index(None, "created_at", postgresql_using="brin"),
+        Index(None, "tier_expires_at", postgresql_where=text("tier <> 'FREE'")),
     )
 
 

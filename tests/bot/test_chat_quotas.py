@@ -41,10 +41,12 @@ TEXT = RequestAction.TEXT
 REFUSED = {
     "en": "⏳ You've used today's 30 questions on the FREE plan.\n"
     "The limit resets at 00:00 (UTC), in 12 h 0 min.\n"
-    "📊 What you've used today: /points",
+    "📊 What you've used today: /points\n"
+    "⭐ More every day with a plan: /subscribe",
     "ru": "⏳ Дневной лимит тарифа FREE исчерпан: 30 вопросов.\n"
     "Лимит обновится в 00:00 (UTC), через 12 ч 0 мин.\n"
-    "📊 Сколько использовано сегодня: /points",
+    "📊 Сколько использовано сегодня: /points\n"
+    "⭐ Больше каждый день с тарифом: /subscribe",
 }
 
 
@@ -344,5 +346,10 @@ async def test_an_action_outside_the_plan_says_so(
     requests = await harness_for(context).send("gm", user_id=ME, language_code="ru")
 
     assert calls(requests) == [
-        ("send", ME, "⏳ Это не входит в тариф FREE.\n📊 Сколько использовано сегодня: /points")
+        (
+            "send",
+            ME,
+            "⏳ Это не входит в тариф FREE.\n📊 Сколько использовано сегодня: /points\n"
+            "⭐ Больше каждый день с тарифом: /subscribe",
+        )
     ]

@@ -33,6 +33,7 @@ from typing import Any
 from aiohttp import BodyPartReader, web
 
 from src.bot.telegram_rules import NO_MEDIA, MessageStore, message_content
+from tests.support.fake_telegram_payments import StarsPayments
 from tests.support.local_server import LocalHttpServer
 
 # Fields Telegram treats as strings even when they look like numbers or JSON.
@@ -72,7 +73,7 @@ class TelegramCall:
     at: float = field(default_factory=time.monotonic)
 
 
-class FakeTelegram(LocalHttpServer):
+class FakeTelegram(StarsPayments, LocalHttpServer):
     def __init__(
         self,
         *,
@@ -110,6 +111,7 @@ class FakeTelegram(LocalHttpServer):
         self._file_numbers = itertools.count(1)
         self._changed = asyncio.Event()
         self._closing = False
+        self._init_payments()
 
     # ------------------------------------------------------------------ lifecycle
     @property
@@ -207,6 +209,31 @@ class FakeTelegram(LocalHttpServer):
         if media_group_id is not None:
             message["media_group_id"] = media_group_id
         return update
+
+    def callback_update(
+        self, data: str, *, user_id: int, message_id: int, language_code: str = "en"
+    ) -> dict[str, Any]:
+        """The user pressed a button with `data` under the bot's message `message_id`."""
+        message = {
+            "message_id": message_id,
+            "date": int(time.time()),
+            "chat": {"id": user_id, "type": "private"},
+            "from": {k: self.bot_user[k] for k in ("id", "is_bot", "first_name", "username")},
+            "text": "menu",
+        }
+        query = {
+            "id": f"cbq{next(self._update_ids)}",
+            "from": {
+                "id": user_id,
+                "is_bot": False,
+                "first_name": f"U{user_id}",
+                "language_code": language_code,
+            },
+            "chat_instance": "ci",
+            "message": message,
+            "data": data,
+        }
+        return {"update_id": next(self._update_ids), "callback_query": query}
 
     def calls_to(self, method: str) -> list[TelegramCall]:
         return [c for c in self.calls if c.method == method]

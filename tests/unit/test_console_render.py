@@ -115,3 +115,18 @@ def test_leaving_the_console_says_the_embedded_server_keeps_running() -> None:
         "Bye. The embedded PostgreSQL keeps running; ./manage.sh db stop stops it."
     )
     assert farewell("postgresql://syntra@db/syntra") == "Bye."
+
+
+def test_an_invoice_shows_its_title_and_price() -> None:
+    from aiogram.methods import SendInvoice
+    from aiogram.types import LabeledPrice
+
+    invoice = SendInvoice(
+        chat_id=1,
+        title="Syntra BASIC · 1 month",
+        description="d",
+        payload="p",
+        currency="XTR",
+        prices=[LabeledPrice(label="BASIC", amount=250)],
+    )
+    assert render(invoice) == "🧾 invoice: Syntra BASIC · 1 month · 250 XTR"

@@ -11,6 +11,8 @@ from src.bot.handlers import (
     errors,
     help,
     language,
+    payments,
+    paysupport,
     points,
     stale_callbacks,
     start,
@@ -26,6 +28,8 @@ def create_routers() -> list[Router]:
         language.create_router(),
         help.create_router(),
         crypto.create_router(),
+        payments.create_router(),
+        paysupport.create_router(),
         # Admins only (the filter is on the router); right after it, what it turned away.
         *admin.create_routers(),
         vision.create_router(),

@@ -162,10 +162,12 @@ help-text =
        *[other] points
     })
     /points: your balance, level, streak and rank
+    /subscribe: plans, payment and your subscription
     /level: all levels and what they give
     /daily: claim today's bonus
     /language: switch between English and Russian
     /help: this message
+    /paysupport: help with a payment
 
     <b>Points</b>
     Every answered question and every chart earns points; higher levels and subscriptions earn faster. Come back daily to grow your streak.
@@ -211,8 +213,9 @@ quota-used-up =
     ⏳ You've used today's { $unit } on the { $tier } plan.
     The limit resets at { $time } ({ $zone }), in { $hours } h { $minutes } min.
 quota-not-included = ⏳ This isn't included in the { $tier } plan.
-# How to get more: mention /subscribe here once that command exists.
-quota-more = 📊 What you've used today: /points
+quota-more =
+    📊 What you've used today: /points
+    ⭐ More every day with a plan: /subscribe
 quota-item = { $used }/{ $unit }
 quota-item-unlimited = { $unit } (no limit)
 points-quota = 📊 Today: { $items }
