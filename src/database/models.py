@@ -236,3 +236,15 @@ class AdminAction(Base):
         CheckConstraint("amount > 0", name="amount_positive"),
         CheckConstraint("status IN ('pending', 'done', 'cancelled', 'refused')", name="status"),
     )
+
+
+class TonCursor(Base):
+    """The TON poller's place in a wallet's transactions: the last logical time handled."""
+
+    __tablename__ = "ton_cursor"
+
+    wallet: Mapped[str] = mapped_column(Text, primary_key=True)
+    last_lt: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (CheckConstraint("last_lt >= 0", name="lt_non_negative"),)

@@ -24,6 +24,7 @@ LEDGER_TABLES = (
     "points_rollup_state",
     "points_rank_markers",
     "points_rank_state",
+    "ton_cursor",
 )
 
 
