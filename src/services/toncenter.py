@@ -87,7 +87,12 @@ class TonCenterClient:
         self._http = httpx.AsyncClient(timeout=timeout, headers=headers)
 
     async def transactions(self, account: str, *, start_lt: int, limit: int) -> list[TonTransfer]:
-        params = {"account": account, "start_lt": start_lt, "sort": "asc", "limit": limit}
+        params: dict[str, str | int] = {
+            "account": account,
+            "start_lt": start_lt,
+            "sort": "asc",
+            "limit": limit,
+        }
         try:
             response = await self._http.get(f"{self._base}/transactions", params=params)
         except httpx.HTTPError as exc:
