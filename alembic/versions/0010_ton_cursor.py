@@ -20,6 +20,8 @@ down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+APP_ROLE = "syntra_app"
+
 
 def upgrade() -> None:
     op.create_table(
@@ -34,6 +36,13 @@ def upgrade() -> None:
         ),
         sa.CheckConstraint("last_lt >= 0", name="ck_ton_cursor_lt_non_negative"),
         sa.PrimaryKeyConstraint("wallet", name="pk_ton_cursor"),
+    )
+
+
+    # The application role reads and moves the cursor (a server without the role: no-op).
+    op.execute(
+        f"DO $$ BEGIN IF EXISTS (SELECT FROM pg_roles WHERE rolname = '{APP_ROLE}') THEN "
+        f"GRANT SELECT, INSERT, UPDATE ON ton_cursor TO {APP_ROLE}; END IF; END $$"
     )
 
 
