@@ -53,7 +53,11 @@ class NowPaymentsError(RuntimeError):
 
 
 class IpnError(ValueError):
-    """An IPN that cannot be trusted or understood (the route answers 401 or 400)."""
+    """A signed IPN we cannot understand (the route answers 400)."""
+
+
+class SignatureError(IpnError):
+    """An IPN without a valid signature (the route answers 401, nothing is written)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,15 +108,15 @@ def sign(body: bytes, secret: str) -> str:
 
 
 def verify(body: bytes, signature: str | None, secret: str) -> None:
-    """Raise IpnError unless `signature` is the body's signature under `secret`."""
+    """Raise SignatureError unless `signature` is the body's signature under `secret`."""
     if not signature:
-        raise IpnError("missing signature")
+        raise SignatureError("missing signature")
     try:
         expected = sign(body, secret)
     except (ValueError, RecursionError):
-        raise IpnError("body is not JSON") from None
-    if not hmac.compare_digest(expected, signature.strip().lower()):
-        raise IpnError("bad signature")
+        raise SignatureError("body is not JSON") from None
+    if not hmac.compare_digest(expected.encode(), signature.strip().lower().encode()):
+        raise SignatureError("bad signature")
 
 
 def _decimal(value: Any, name: str, *, required: bool = True) -> Decimal | None:
