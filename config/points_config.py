@@ -16,6 +16,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from config.payment_rules import DEFAULT_PAYMENT_RULES_DATA, PaymentRules
+
 
 class Tier(StrEnum):
     FREE = "FREE"
@@ -34,6 +36,7 @@ class TransactionType(StrEnum):
     REFERRAL_SIGNUP = "earn_referral_signup"
     REFERRAL_PURCHASE = "earn_referral_purchase"
     SUBSCRIPTION = "earn_subscription"
+    REFUND_SUBSCRIPTION = "refund_subscription"  # a refunded purchase's bonus taken back
     ADMIN_GRANT = "admin_grant"
     ADMIN_DEDUCT = "admin_deduct"
     SPEND = "spend"
@@ -81,6 +84,7 @@ class PointsRules(_Frozen):
     subscription_points_per_month: dict[Tier, int]
     max_daily_points_earning: int = Field(gt=0)
     levels: tuple[LevelRule, ...]
+    payments: PaymentRules  # plans and prices per payment method (config/payment_rules.py)
     # Admin grants/deducts: a hard maximum per operation, and the amount from which the admin
     # must confirm with a button.
     admin_max_amount: int = Field(default=1_000_000, gt=0)
@@ -167,6 +171,7 @@ DEFAULT_RULES_DATA: dict[str, Any] = {
     "referral_purchase_points": 1000,
     "subscription_points_per_month": {"BASIC": 500, "PREMIUM": 1500, "VIP": 3000},
     "max_daily_points_earning": 10000,
+    "payments": DEFAULT_PAYMENT_RULES_DATA,
     "levels": [
         _level(1, "Новичок", "Beginner", "🌱", 0, "1.0", "First steps", "#8BC34A"),
         _level(2, "Трейдер", "Trader", "📈", 1_000, "1.1", "Regular user", "#03A9F4"),
@@ -220,6 +225,12 @@ def _normalise_keys(data: dict[str, Any]) -> dict[str, Any]:
             data["streak_bonuses"] = {int(k): v for k, v in data["streak_bonuses"].items()}
         except ValueError:
             raise PointsConfigError("streak_bonuses: keys must be whole numbers of days") from None
+    for plan in (data.get("payments") or {}).get("providers", {}).values():
+        for tier, by_months in (plan.get("prices") or {}).items():
+            try:  # TOML keys are strings; months are integers in the rules
+                plan["prices"][tier] = {int(k): v for k, v in by_months.items()}
+            except (AttributeError, ValueError):
+                raise PointsConfigError("payments: months must be whole numbers") from None
     return data
 
 

@@ -12,7 +12,7 @@ the clock (`clock=` freezes time); everything else comes from `Settings` as in p
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -31,6 +31,9 @@ from src.services.earn_batcher import BatchConfig
 from src.services.failures import FailureCounter
 from src.services.llm_client import LLMClient
 from src.services.onboarding_service import OnboardingService
+from src.services.payment_providers import Gateway
+from src.services.payment_service import PaymentService
+from src.services.payment_types import Provider
 from src.services.periodic_jobs import JobRunner
 from src.services.points_service import PointsService
 from src.services.rank_redis import RedisRanks
@@ -59,10 +62,14 @@ class AppContext:
     failures: FailureCounter
     ranks: RankService
     jobs: JobRunner  # background chores, once across workers; the bot process starts them
+    payments: PaymentService
+    gateways: Mapping[Provider, Gateway]  # the configured payment methods besides Stars
     owns_engine: bool = True
 
     async def close(self) -> None:
         await self.jobs.aclose()
+        for gateway in self.gateways.values():
+            await gateway.aclose()
         await self.points.aclose()  # movements still queued for a batch get their answers
         await self.ranks.aclose()
         await self.llm.aclose()
@@ -126,8 +133,16 @@ def build_context(
         failures=failures,
         ranks=ranks,
         jobs=JobRunner(engine, failures),
+        payments=PaymentService(session_factory=sessions, points=points, rules=rules, clock=clock),
+        gateways=build_gateways(settings),
         owns_engine=own_engine,
     )
+
+
+def build_gateways(settings: Settings) -> dict[Provider, Gateway]:
+    """The payment gateways whose settings are given (Stars needs none: always offered).
+    NOWPayments: when NOWPAYMENTS_API_KEY is set; TON: when TON_WALLET_ADDRESS is set."""
+    return {}
 
 
 def build_ranks(settings: Settings, engine: AsyncEngine) -> RankService:

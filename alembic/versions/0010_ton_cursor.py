@@ -6,7 +6,7 @@ the payments it records, so a crash replays from the last committed point (compl
 idempotent on the transaction hash).
 
 Revision ID: 0010
-Revises: 0006
+Revises: 0008
 Create Date: 2026-12-03
 """
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0010"
-down_revision: str | None = "0006"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

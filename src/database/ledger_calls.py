@@ -15,7 +15,8 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 _COLUMNS = "outcome, amount, balance_after, level_before, level_after, streak, duplicate, ledger_id, created_at"
 
@@ -139,3 +140,40 @@ async def move(
         levels.multipliers,
         now,
     )
+
+
+MOVE_IN_SESSION = text(
+    f"SELECT {_COLUMNS} FROM points_move(:user_id, :type, :key, :amount, "
+    "CAST(:metadata AS jsonb), CAST(:thresholds AS bigint[]), CAST(:mults AS numeric[]), "
+    "CAST(:now AS timestamptz))"
+)
+
+
+async def move_in_session(
+    session: AsyncSession,
+    *,
+    user_id: int,
+    transaction_type: str,
+    key: str,
+    amount: int,
+    metadata: dict[str, Any] | None,
+    levels: LevelArrays,
+    now: datetime | None,
+) -> LedgerResult:
+    """points_move inside the session's open transaction (it commits with the caller's rows)."""
+    row = (
+        await session.execute(
+            MOVE_IN_SESSION,
+            {
+                "user_id": user_id,
+                "type": transaction_type,
+                "key": key,
+                "amount": amount,
+                "metadata": json.dumps(metadata or {}),
+                "thresholds": levels.thresholds,
+                "mults": levels.multipliers,
+                "now": now,
+            },
+        )
+    ).one()
+    return LedgerResult(*row)

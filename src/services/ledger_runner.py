@@ -65,6 +65,10 @@ class LedgerRunner:
             EarnBatcher(run=self.run, params=params, config=batching) if batching else None
         )
 
+    @property
+    def levels(self) -> LevelArrays:
+        return self._params.levels
+
     async def submit(self, item: LedgerItem) -> LedgerResult:
         # Batched with other callers' movements when batching is on (one call, same rules).
         if self.batcher is not None:

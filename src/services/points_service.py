@@ -18,19 +18,16 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from config.points_config import PointsRules, RequestAction, Tier, TransactionType
-from src import metrics
 from src.database.ledger_batch import LedgerItem
-from src.database.ledger_calls import LedgerResult
+from src.database.ledger_calls import LedgerResult, move_in_session
 from src.services.earn_batcher import BatchConfig, EarnBatcher
 from src.services.ledger_runner import LedgerRunner, ledger_params
 from src.services.points_math import MAX_TELEGRAM_ID, check_int, check_text
+from src.services.points_outcome import finish_outcome
 from src.services.points_reads import Clock, PointsReads
 from src.services.points_types import (
-    IdempotencyConflictError,
     InvalidInputError,
-    Outcome,
     PointsOutcome,
-    UnknownUserError,
 )
 from src.services.rank_service import RankService
 
@@ -289,46 +286,38 @@ class PointsService(PointsReads):
     def _finish(
         self, result: LedgerResult, *, user_id: int, transaction_type: str, key: str
     ) -> PointsOutcome:
-        if result.outcome == "unknown_user":
-            raise UnknownUserError(user_id)
-        if result.outcome == "conflict":
-            original = {"amount": result.amount, "ledger_id": result.ledger_id}
-            raise IdempotencyConflictError(key, original)
-        outcome = PointsOutcome(
-            outcome=Outcome(result.outcome),
+        return finish_outcome(result, user_id=user_id, transaction_type=transaction_type, key=key)
+
+    # ------------------------------------------------------------------ inside a transaction
+
+    async def move_within(
+        self,
+        session: AsyncSession,
+        *,
+        user_id: int,
+        transaction_type: TransactionType,
+        key: str,
+        amount: int,
+        metadata: dict[str, Any] | None = None,
+    ) -> LedgerResult:
+        """A fixed movement inside the caller's transaction (a payment commits with its bonus:
+        src/services/payment_service.py). Call `settled` with the result after the commit."""
+        self._check_key(key)
+        return await move_in_session(
+            session,
             user_id=user_id,
-            transaction_type=transaction_type,
-            transaction_id=key,
-            amount=result.amount,
-            balance_after=result.balance_after,
-            level_before=result.level_before or 1,
-            level_after=result.level_after or 1,
-            duplicate=result.duplicate,
-            streak=result.streak,
-            created_at=result.created_at,
+            transaction_type=transaction_type.value,
+            key=key,
+            amount=amount,
+            metadata=metadata,
+            levels=self._runner.levels,
+            now=self._db_now(),
         )
-        fields = {
-            "user_id": user_id,
-            "type": transaction_type,
-            "amount": outcome.amount,
-            "balance_after": outcome.balance_after,
-            "key": key,
-        }
-        metrics.record_points(outcome)
-        if outcome.duplicate and transaction_type == TransactionType.DAILY_LOGIN:
-            # A returning user claiming again the same day: expected, not a redelivery.
-            log.info("daily bonus already claimed", **fields)
-        elif outcome.duplicate:
-            log.warning("Duplicate transaction", outcome=outcome.outcome.value, **fields)
-        elif outcome.paid:
-            log.info("💎 points moved", outcome=outcome.outcome.value, **fields)
-            if outcome.leveled_up:
-                log.info(
-                    "level up",
-                    user_id=user_id,
-                    level_from=outcome.level_before,
-                    level_to=outcome.level_after,
-                )
-        else:
-            log.info("points not paid", reason=outcome.reason, **fields)
-        return outcome
+
+    def settled(
+        self, result: LedgerResult, *, user_id: int, transaction_type: str, key: str
+    ) -> PointsOutcome:
+        """Log, count and index a committed `move_within`, as every other movement is."""
+        if self._ranks is not None:
+            self._ranks.moved(user_id, result)
+        return self._finish(result, user_id=user_id, transaction_type=transaction_type, key=key)

@@ -1,0 +1,162 @@
+"""PaymentService on the real database: one transaction per payment, credited exactly once,
+tier arithmetic, refunds never below zero (SPEC 9)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+
+from config.points_config import Tier, TransactionType
+from src.bootstrap import AppContext
+from src.database.models import User
+from src.services.payment_types import (
+    CompletionStatus,
+    DowngradeRefusedError,
+    Provider,
+    RefundStatus,
+)
+from tests.bot.helpers import balance_of, db_user, ledger
+from tests.support.clock import FakeClock
+from tests.support.factories import create_user, set_tier
+
+STARS = Provider.STARS
+
+
+async def pay(context: AppContext, user_id: int, tier: str, months: int, charge: str) -> object:
+    purchase = await context.payments.create_purchase(user_id, tier, months, STARS)
+    return await context.payments.complete_purchase(
+        provider=STARS,
+        provider_payment_id=charge,
+        reference=purchase.reference,
+        amount=purchase.price,
+        currency="XTR",
+        raw={"charge": charge},
+    )
+
+
+async def test_purchase_sets_tier_and_pays_bonus_and_referrer_once(
+    context: AppContext, clock: FakeClock
+) -> None:
+    sessions = context.sessions
+    referrer = await create_user(sessions)
+    buyer = await create_user(sessions, language_code="ru")
+    async with sessions() as session, session.begin():
+        user = await session.get(User, buyer)
+        assert user is not None
+        user.referrer_id = referrer
+
+    outcome = await pay(context, buyer, "PREMIUM", 3, "ch-1")
+
+    assert outcome.status is CompletionStatus.CREDITED  # type: ignore[attr-defined]
+    assert outcome.bonus_credited == 4500  # type: ignore[attr-defined]
+    assert outcome.referrer_bonus_credited == 1000  # type: ignore[attr-defined]
+    stored = await db_user(sessions, buyer)
+    assert stored.tier == "PREMIUM"
+    assert stored.tier_expires_at == clock() + timedelta(days=90)
+    assert await balance_of(sessions, buyer) == 4500
+    assert await balance_of(sessions, referrer) == 1000
+
+    # A second purchase: the referrer's first-purchase bonus is not paid again.
+    again = await pay(context, buyer, "PREMIUM", 1, "ch-2")
+    assert again.referrer_bonus_credited == 0  # type: ignore[attr-defined]
+    assert await balance_of(sessions, referrer) == 1000
+    assert (await db_user(sessions, buyer)).tier_expires_at == clock() + timedelta(days=120)
+
+
+async def test_the_same_provider_payment_credits_once(context: AppContext) -> None:
+    buyer = await create_user(context.sessions)
+    purchase = await context.payments.create_purchase(buyer, "BASIC", 1, STARS)
+    kwargs = dict(
+        provider=STARS,
+        provider_payment_id="dup",
+        reference=purchase.reference,
+        amount=Decimal(250),
+        currency="XTR",
+        raw={},
+    )
+    first = await context.payments.complete_purchase(**kwargs)  # type: ignore[arg-type]
+    second = await context.payments.complete_purchase(**kwargs)  # type: ignore[arg-type]
+    assert first.status is CompletionStatus.CREDITED
+    assert second.status is CompletionStatus.DUPLICATE
+    assert await balance_of(context.sessions, buyer) == 500
+    rows = await ledger(context.sessions, buyer)
+    assert [r.transaction_type for r in rows] == [TransactionType.SUBSCRIPTION]
+
+
+@pytest.mark.parametrize(("amount", "currency"), [(Decimal(249), "XTR"), (Decimal(250), "USD")])
+async def test_wrong_amount_or_currency_is_recorded_not_credited(
+    context: AppContext, amount: Decimal, currency: str
+) -> None:
+    buyer = await create_user(context.sessions)
+    purchase = await context.payments.create_purchase(buyer, "BASIC", 1, STARS)
+    outcome = await context.payments.complete_purchase(
+        provider=STARS,
+        provider_payment_id="bad",
+        reference=purchase.reference,
+        amount=amount,
+        currency=currency,
+        raw={},
+    )
+    assert outcome.status is CompletionStatus.MISMATCH
+    assert await balance_of(context.sessions, buyer) == 0
+    assert (await db_user(context.sessions, buyer)).tier == "FREE"
+    summary = await context.payments.summary()
+    assert [p.status for p in summary.problems] == ["mismatch"]
+
+
+async def test_an_expired_offer_is_recorded_not_credited(
+    context: AppContext, clock: FakeClock
+) -> None:
+    buyer = await create_user(context.sessions)
+    purchase = await context.payments.create_purchase(buyer, "BASIC", 1, STARS)
+    clock.advance(minutes=31)
+    outcome = await context.payments.complete_purchase(
+        provider=STARS,
+        provider_payment_id="late",
+        reference=purchase.reference,
+        amount=purchase.price,
+        currency="XTR",
+        raw={},
+    )
+    assert outcome.status is CompletionStatus.EXPIRED
+    assert await balance_of(context.sessions, buyer) == 0
+
+
+async def test_upgrade_converts_unused_days_and_downgrade_is_refused(
+    context: AppContext, clock: FakeClock
+) -> None:
+    buyer = await create_user(context.sessions)
+    await set_tier(context.sessions, buyer, Tier.BASIC, clock() + timedelta(days=30))
+    await context.payments.create_purchase(buyer, "BASIC", 1, STARS)  # the same tier: fine
+    await set_tier(context.sessions, buyer, Tier.VIP, clock() + timedelta(days=10))
+    with pytest.raises(DowngradeRefusedError):
+        await context.payments.create_purchase(buyer, "PREMIUM", 1, STARS)
+
+    await set_tier(context.sessions, buyer, Tier.BASIC, clock() + timedelta(days=30))
+    await pay(context, buyer, "VIP", 1, "up")
+    # 30 unused BASIC days are worth 30 x 250/1500 = 5 VIP days.
+    stored = await db_user(context.sessions, buyer)
+    assert stored.tier == "VIP"
+    assert stored.tier_expires_at == clock() + timedelta(days=35)
+
+
+async def test_refund_ends_the_span_and_never_goes_below_zero(
+    context: AppContext, clock: FakeClock
+) -> None:
+    buyer = await create_user(context.sessions)
+    await pay(context, buyer, "BASIC", 1, "r1")
+    await context.points.spend(user_id=buyer, amount=300, key="spent")
+
+    refund = await context.payments.refund(provider=STARS, provider_payment_id="r1", raw={})
+
+    assert refund.status is RefundStatus.REFUNDED
+    assert (refund.clawed_back, refund.unrecovered) == (200, 300)
+    assert await balance_of(context.sessions, buyer) == 0
+    stored = await db_user(context.sessions, buyer)
+    assert stored.tier == "FREE"
+    again = await context.payments.refund(provider=STARS, provider_payment_id="r1", raw={})
+    assert again.status is RefundStatus.ALREADY_REFUNDED
+    summary = await context.payments.summary()
+    assert summary.problems[0].unrecovered == 300
