@@ -30,7 +30,10 @@ from src.services.demo_assistant import DemoAssistant
 from src.services.earn_batcher import BatchConfig
 from src.services.failures import FailureCounter
 from src.services.llm_client import LLMClient
+from src.services.nowpayments import NowPaymentsClient
+from src.services.nowpayments_ipn import NowPaymentsIpn
 from src.services.onboarding_service import OnboardingService
+from src.services.payment_gateways import NowPaymentsGateway, TonGateway
 from src.services.payment_providers import Gateway
 from src.services.payment_service import PaymentService
 from src.services.payment_types import Provider
@@ -38,6 +41,8 @@ from src.services.periodic_jobs import JobRunner
 from src.services.points_service import PointsService
 from src.services.rank_redis import RedisRanks
 from src.services.rank_service import RankService
+from src.services.ton_poller import TonPoller
+from src.services.toncenter import TonCenterClient
 from src.services.user_service import UserService
 
 Clock = Callable[[], datetime]
@@ -64,10 +69,16 @@ class AppContext:
     jobs: JobRunner  # background chores, once across workers; the bot process starts them
     payments: PaymentService
     gateways: Mapping[Provider, Gateway]  # the configured payment methods besides Stars
+    nowpayments_ipn: NowPaymentsIpn | None = None  # the API's IPN route; None: not configured
+    ton_poller: TonPoller | None = None  # a background job when TON_WALLET_ADDRESS is set
     owns_engine: bool = True
 
     async def close(self) -> None:
         await self.jobs.aclose()
+        if self.ton_poller is not None:
+            await self.ton_poller.aclose()
+        if self.nowpayments_ipn is not None:
+            await self.nowpayments_ipn.aclose()  # IPNs still at work finish first
         for gateway in self.gateways.values():
             await gateway.aclose()
         await self.points.aclose()  # movements still queued for a batch get their answers
@@ -90,12 +101,7 @@ def build_context(
     the wall and database clocks (tests). Nothing here connects: the first query does.
     """
     rules = load_points_rules(settings.points_config_file)
-    if engine is not None:
-        url = migration_url = engine.url.render_as_string(hide_password=False)
-    elif database_url:
-        url = migration_url = database_url
-    else:  # the embedded server: the services as its application role, migrations as owner
-        url, migration_url = resolve_database_urls(settings)
+    url, migration_url = database_urls(settings, database_url, engine)
     own_engine = engine is None
     engine = engine or create_engine(url, pool_size=settings.db_pool_size)
     sessions = create_session_factory(engine)
@@ -111,6 +117,8 @@ def build_context(
     )
     users = UserService(session_factory=sessions, clock=clock)
     failures = FailureCounter()
+    jobs = JobRunner(engine, failures)
+    payments = PaymentService(session_factory=sessions, points=points, rules=rules, clock=clock)
     return AppContext(
         settings=settings,
         rules=rules,
@@ -132,17 +140,73 @@ def build_context(
         llm=build_llm(settings),
         failures=failures,
         ranks=ranks,
-        jobs=JobRunner(engine, failures),
-        payments=PaymentService(session_factory=sessions, points=points, rules=rules, clock=clock),
+        jobs=jobs,
+        payments=payments,
         gateways=build_gateways(settings),
+        nowpayments_ipn=build_nowpayments_ipn(settings, payments),
+        ton_poller=build_ton_poller(settings, payments, sessions, jobs),
         owns_engine=own_engine,
     )
+
+
+def database_urls(
+    settings: Settings, database_url: str | None, engine: AsyncEngine | None
+) -> tuple[str, str]:
+    """(the services' URL, the migrations' URL)."""
+    if engine is not None:
+        url = engine.url.render_as_string(hide_password=False)
+        return url, url
+    if database_url:
+        return database_url, database_url
+    # the embedded server: the services as its application role, migrations as owner
+    return resolve_database_urls(settings)
 
 
 def build_gateways(settings: Settings) -> dict[Provider, Gateway]:
     """The payment gateways whose settings are given (Stars needs none: always offered).
     NOWPayments: when NOWPAYMENTS_API_KEY is set; TON: when TON_WALLET_ADDRESS is set."""
-    return {}
+    gateways: dict[Provider, Gateway] = {}
+    if settings.nowpayments_api_key is not None:
+        assert settings.public_base_url is not None  # settings refuse the key without it
+        client = NowPaymentsClient(
+            base_url=settings.nowpayments_api_base,
+            api_key=settings.nowpayments_api_key.get_secret_value(),
+        )
+        gateways[Provider.NOWPAYMENTS] = NowPaymentsGateway(
+            client=client, public_base_url=settings.public_base_url
+        )
+    if settings.ton_wallet_address is not None:
+        gateways[Provider.TON] = TonGateway(wallet=settings.ton_wallet_address)
+    return gateways
+
+
+def build_nowpayments_ipn(settings: Settings, payments: PaymentService) -> NowPaymentsIpn | None:
+    """What the API's IPN route verifies and processes with (None: NOWPayments is off)."""
+    if settings.nowpayments_api_key is None or settings.nowpayments_ipn_secret is None:
+        return None
+    secret = settings.nowpayments_ipn_secret.get_secret_value()
+    return NowPaymentsIpn(payments=payments, ipn_secret=secret)
+
+
+def build_ton_poller(
+    settings: Settings,
+    payments: PaymentService,
+    sessions: async_sessionmaker[AsyncSession],
+    jobs: JobRunner,
+) -> TonPoller | None:
+    """The TON wallet's poller, registered as a background job (None: TON is off)."""
+    if settings.ton_wallet_address is None:
+        return None
+    key = settings.toncenter_api_key
+    client = TonCenterClient(
+        base_url=settings.toncenter_api_base,
+        api_key=key.get_secret_value() if key is not None else None,
+    )
+    poller = TonPoller(
+        client=client, wallet=settings.ton_wallet_address, payments=payments, sessions=sessions
+    )
+    jobs.add(poller.job(settings.ton_poll_seconds))
+    return poller
 
 
 def build_ranks(settings: Settings, engine: AsyncEngine) -> RankService:

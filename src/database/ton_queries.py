@@ -11,9 +11,7 @@ from src.database.ton_models import ton_cursor
 
 async def cursor(session: AsyncSession, wallet: str) -> int:
     """The last logical time handled for `wallet` (0: none yet)."""
-    found = await session.scalar(
-        select(ton_cursor.c.last_lt).where(ton_cursor.c.wallet == wallet)
-    )
+    found = await session.scalar(select(ton_cursor.c.last_lt).where(ton_cursor.c.wallet == wallet))
     return int(found or 0)
 
 

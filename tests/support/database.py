@@ -25,6 +25,7 @@ LEDGER_TABLES = (
     "points_rank_markers",
     "points_rank_state",
     "ton_cursor",
+    "payment_events",  # no foreign key to users: not reached by the cascade
 )
 
 

@@ -50,6 +50,7 @@ class FakeNowPayments(LocalHttpServer):
         self.requests: list[dict[str, Any]] = []
         self._ids = itertools.count(4_522_625_843)
         self._payment_ids = itertools.count(5_077_125_051)
+        self._payment_of: dict[str, int] = {}  # one payment per invoice, through its statuses
 
     @property
     def base_url(self) -> str:
@@ -100,8 +101,10 @@ class FakeNowPayments(LocalHttpServer):
         """The payment JSON NOWPayments posts for the invoice of `order_id`."""
         invoice = self.invoices[order_id]
         price = Decimal(invoice["price_amount"])
+        if order_id not in self._payment_of:
+            self._payment_of[order_id] = next(self._payment_ids)
         body: dict[str, Any] = {
-            "payment_id": next(self._payment_ids),
+            "payment_id": self._payment_of[order_id],
             "parent_payment_id": None,
             "invoice_id": int(invoice["id"]),
             "payment_status": status,
