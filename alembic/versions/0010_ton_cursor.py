@@ -38,7 +38,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("wallet", name="pk_ton_cursor"),
     )
 
-
     # The application role reads and moves the cursor (a server without the role: no-op).
     op.execute(
         f"DO $$ BEGIN IF EXISTS (SELECT FROM pg_roles WHERE rolname = '{APP_ROLE}') THEN "
