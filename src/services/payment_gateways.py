@@ -91,7 +91,9 @@ class TonGateway:
             url=tonkeeper_link(self.wallet, nano, purchase.reference),
             amount=from_nano(nano),
             currency="TON",
-            provider_invoice_id=transfer_link(self.wallet, nano, purchase.reference),
+            address=self.wallet,
+            comment=purchase.reference,
+            transfer_link=transfer_link(self.wallet, nano, purchase.reference),
         )
 
     async def aclose(self) -> None:

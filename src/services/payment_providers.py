@@ -22,6 +22,11 @@ class Invoice:
     amount: Decimal | None = None  # what to pay, in `currency`, if the method says so
     currency: str | None = None
     provider_invoice_id: str | None = None
+    # A transfer the user makes by hand (TON): where to, with which comment, and the
+    # wallet-neutral link (ton://transfer/...), shown under the button.
+    address: str | None = None
+    comment: str | None = None
+    transfer_link: str | None = None
 
 
 class Gateway(Protocol):
