@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
+from typing import Any
 
 import httpx
+import pytest
 from aiogram.methods import SendMessage
 from sqlalchemy import func, select
 
@@ -13,6 +17,7 @@ from src.api.app import create_api
 from src.bootstrap import AppContext
 from src.bot.local_session import local_bot
 from src.database.models import Payment, PaymentEvent
+from src.services import nowpayments_ipn
 from src.services.payment_types import PendingPurchase, Provider
 from tests.api.conftest import TEST_TOKEN
 from tests.bot.helpers import balance_of, db_user, ledger
@@ -216,3 +221,35 @@ async def test_without_nowpayments_the_route_is_404(make_context: ContextFactory
     async with httpx.AsyncClient(transport=transport, base_url=PUBLIC) as client:
         answer = await client.post("/api/payments/nowpayments", content=b"{}")
     assert answer.status_code == 404 and answer.json()["error"] == "not_configured"
+
+
+async def test_slow_work_answers_503_in_time_and_still_finishes(
+    pay_context: AppContext,
+    harness: BotHarness,
+    fake_np: FakeNowPayments,
+    api: Api,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The answer never waits past the bound; the work is not cut mid-transaction, and the
+    provider's resend is then a duplicate."""
+    buyer = await referred_buyer(harness)
+    purchase = await offer(pay_context, buyer.id, "BASIC")
+    monkeypatch.setattr(nowpayments_ipn, "PROCESS_SECONDS", 0.2)
+    original = pay_context.payments.complete_purchase
+
+    async def slow(**kwargs: Any) -> Any:
+        await asyncio.sleep(0.6)
+        return await original(**kwargs)
+
+    monkeypatch.setattr(pay_context.payments, "complete_purchase", slow)
+    finished = fake_np.ipn_body(purchase.reference, "finished")
+    started = time.monotonic()
+    answer = await fake_np.send_ipn(api.client, finished)
+    assert answer.status_code == 503 and time.monotonic() - started < 0.5
+    assert pay_context.nowpayments_ipn is not None
+    await pay_context.nowpayments_ipn.aclose()  # what shutdown does: let it finish
+    assert (await db_user(pay_context.sessions, buyer.id)).tier == "BASIC"
+    monkeypatch.undo()
+    again = await fake_np.send_ipn(api.client, finished)
+    assert again.status_code == 200, again.text
+    assert again.json()["result"] == "duplicate"
