@@ -53,6 +53,8 @@ async def run(settings: Settings) -> None:
     from src.bot.bot_factory import create_bot
     from src.bot.dispatcher import create_dispatcher, register_commands
     from src.bot.loop_guard import install_loop_guard
+    from src.bot.payment_jobs import reminder_job
+    from src.bot.payment_notifier import PaymentNotifier
     from src.bot.webhook import create_webhook_app, serve_webhook
 
     log = structlog.get_logger("bot")
@@ -69,6 +71,8 @@ async def run(settings: Settings) -> None:
         bot = create_bot(settings.bot_token.get_secret_value(), api_base=settings.telegram_api_base)
         context.ranks.start()  # rank index kept in step (rebuilt in Redis first, if set)
         dispatcher = create_dispatcher(context)
+        notifier = PaymentNotifier(bot, timezone=settings.timezone)
+        context.jobs.add(reminder_job(context.payments, notifier))  # expiry reminders
         context.jobs.start()  # background chores; each run takes its advisory lock first
         install_loop_guard(context.failures)  # nothing unhandled escapes the log
         dispatcher.startup.register(register_commands)

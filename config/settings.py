@@ -83,6 +83,8 @@ class Settings(BaseSettings):
     public_base_url: str | None = Field(default=None, alias="PUBLIC_BASE_URL")
     # The Mini App's address for the /points button; Telegram opens only https:// Web Apps.
     mini_app_url: str | None = Field(default=None, alias="MINI_APP_URL")
+    # Payments: who users may also write to about a payment (/paysupport), e.g. @syntra_support.
+    payment_support_contact: str | None = Field(default=None, alias="PAYMENT_SUPPORT_CONTACT")
     init_data_max_age_seconds: int = Field(
         default=86_400, ge=60, le=30 * 86_400, alias="INIT_DATA_MAX_AGE_SECONDS"
     )
@@ -144,6 +146,7 @@ class Settings(BaseSettings):
         "llm_api_key",
         "public_base_url",
         "mini_app_url",
+        "payment_support_contact",
         "metrics_port",
         "redis_url",
         "nowpayments_api_key",

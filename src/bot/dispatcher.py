@@ -17,7 +17,7 @@ from src.locales import LANGUAGES, translator
 
 log = structlog.get_logger(__name__)
 
-USER_COMMANDS = ("start", "points", "level", "daily", "language", "help")
+USER_COMMANDS = ("start", "points", "subscribe", "level", "daily", "language", "help", "paysupport")
 ADMIN_MENU_COMMANDS = (
     "admin",
     "points_analytics",
@@ -25,6 +25,7 @@ ADMIN_MENU_COMMANDS = (
     "points_grant",
     "points_deduct",
     "points_user",
+    "points_refund",
 )
 
 
@@ -43,6 +44,8 @@ def create_dispatcher(context: AppContext) -> Dispatcher:
         inflight=tracker,
         admin_service=context.admin,
         analytics=context.analytics,
+        payments=context.payments,
+        gateways=dict(context.gateways),
     )
     # Outer update middlewares run for every update, before any filter.
     dispatcher.update.outer_middleware(UpdateMetrics())

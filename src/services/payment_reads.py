@@ -12,7 +12,7 @@ from decimal import Decimal
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from config.payment_rules import PAID_TIERS, PERIODS
-from config.points_config import PointsRules
+from config.points_config import PointsRules, Tier
 from src.database import payment_admin_queries as admin_q
 from src.database import payment_queries as q
 from src.database.models import Purchase
@@ -24,6 +24,7 @@ from src.services.payment_types import (
     SubscriptionState,
 )
 from src.services.payment_views import (
+    PaymentLine,
     PaymentsSummary,
     Reminder,
     Revenue,
@@ -33,6 +34,7 @@ from src.services.payment_views import (
 )
 from src.services.points_math import effective_tier
 from src.services.points_service import PointsService
+from src.services.tier_math import is_downgrade
 
 Clock = Callable[[], datetime]
 
@@ -79,9 +81,25 @@ class PaymentReads:
         plan = self._rules.payments.price_list(provider.value)
         return plan.price(tier, months), plan.currency
 
+    def bonus_for(self, tier: str, months: int) -> int:
+        """The subscription bonus a plan pays (points per month x months)."""
+        return self._rules.subscription_points_per_month[Tier(tier)] * months
+
+    @property
+    def offer_minutes(self) -> int:
+        return self._rules.payments.offer_minutes
+
     def monthly_prices(self, provider: Provider) -> dict[str, Decimal]:
         plan = self._rules.payments.price_list(provider.value)
         return {tier: plan.price(tier, 1) for tier in PAID_TIERS}
+
+    def downgrade_refused(
+        self, *, tier: str, current_tier: str, current_expires: datetime | None
+    ) -> bool:
+        """True if `tier` is below the user's active tier (it is offered after that ends)."""
+        return is_downgrade(
+            current_tier=current_tier, current_expires=current_expires, tier=tier, now=self.now()
+        )
 
     # ------------------------------------------------------------------ lookups
 
@@ -136,6 +154,22 @@ class PaymentReads:
         async with self._sessions() as session:
             rows, total = await admin_q.user_payments(session, user_id, limit)
         return UserPayments(tuple(line_of(p) for p in rows), total)
+
+    async def payment(
+        self,
+        *,
+        payment_id: int | None = None,
+        provider: Provider | None = None,
+        provider_payment_id: str = "",
+    ) -> PaymentLine | None:
+        """One payment, by our id or by the provider's (the admin's /points_refund)."""
+        async with self._sessions() as session:
+            if payment_id is not None:
+                row = await q.payment_by_id(session, payment_id)
+            else:
+                assert provider is not None
+                row = await q.payment_by_provider_id(session, provider, provider_payment_id)
+        return line_of(row) if row else None
 
     # ------------------------------------------------------------------ reminders
 

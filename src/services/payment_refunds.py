@@ -20,6 +20,7 @@ from config.points_config import TransactionType
 from src.database import payment_queries as q
 from src.database.models import PointsBalance, User
 from src.services.payment_types import Party, Provider, RefundOutcome, RefundStatus
+from src.services.points_math import effective_tier
 
 if TYPE_CHECKING:
     from src.database.ledger_calls import LedgerResult
@@ -64,14 +65,15 @@ async def refund_payment(
     payment.status, payment.refunded_at = "refunded", now
     payment.refund_clawed, payment.refund_unrecovered = clawed, payment.bonus - clawed
     payment.raw = {**payment.raw, "refund": raw}
+    tier = effective_tier(user.tier, user.tier_expires_at, now)
     return RefundOutcome(
         RefundStatus.REFUNDED,
         payment.id,
         Party(user.telegram_id, user.language),
         clawed,
         payment.bonus - clawed,
-        user.tier,
-        user.tier_expires_at,
+        tier.value,
+        user.tier_expires_at if tier.value != "FREE" else None,
     )
 
 

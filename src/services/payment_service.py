@@ -26,6 +26,7 @@ from config.points_config import Tier, TransactionType
 from src.database import payment_queries as q
 from src.database.ledger_calls import LedgerResult
 from src.database.models import Payment, Purchase, User
+from src.services.payment_checks import judge_payment, verdict_for
 from src.services.payment_reads import PaymentReads, purchase_of
 from src.services.payment_refunds import refund_payment
 from src.services.payment_types import (
@@ -33,6 +34,7 @@ from src.services.payment_types import (
     CompletionOutcome,
     CompletionStatus,
     DowngradeRefusedError,
+    EventOutcome,
     Party,
     PendingPurchase,
     PlanUnavailableError,
@@ -92,7 +94,7 @@ class PaymentService(PaymentReads):
         now = self.now()
         async with self._sessions() as session, session.begin():
             row = await q.purchase_by_reference(session, Provider.STARS, reference, lock=True)
-            verdict = _verdict(row, user_id=user_id, amount=amount, currency=currency, now=now)
+            verdict = verdict_for(row, user_id=user_id, amount=amount, currency=currency, now=now)
             if verdict.ok and row is not None and row.checkout_at is None:
                 row.checkout_at = now
         if not verdict.ok:
@@ -115,7 +117,7 @@ class PaymentService(PaymentReads):
         moves: Moves = []
         async with self._sessions() as session, session.begin():
             row = await q.purchase_by_reference(session, provider.value, reference, lock=True)
-            status, renewal = _judge(row, amount=amount, currency=currency, now=now)
+            status, renewal = judge_payment(row, amount=amount, currency=currency, now=now)
             payment_id = await q.insert_payment(
                 session,
                 provider=provider.value,
@@ -136,8 +138,9 @@ class PaymentService(PaymentReads):
                 assert existing is not None
                 return await self._duplicate(session, existing, row)
             if status is not CompletionStatus.CREDITED or row is None:
+                buyer = await _party(session, row.user_id) if row else None
                 outcome = CompletionOutcome(
-                    status, purchase_of(row) if row else None, payment_id, 0, 0
+                    status, purchase_of(row) if row else None, payment_id, 0, 0, buyer=buyer
                 )
             else:
                 outcome = await self._credit(
@@ -230,8 +233,7 @@ class PaymentService(PaymentReads):
         if result.duplicate:
             return None
         payment.referrer_id, payment.referrer_bonus = user.referrer_id, result.amount
-        referrer = await session.get(User, user.referrer_id)
-        return Party(user.referrer_id, referrer.language if referrer else "en")
+        return await _party(session, user.referrer_id)
 
     async def _duplicate(
         self, session: AsyncSession, existing: Payment, row: Purchase | None
@@ -264,11 +266,11 @@ class PaymentService(PaymentReads):
         amount: Decimal | None,
         currency: str | None,
         raw: Mapping[str, Any],
-    ) -> PendingPurchase | None:
-        """Keep a status that credits nothing (partially_paid, underpaid, ...); the purchase it
-        names, if any, so the caller can tell its user."""
+    ) -> EventOutcome:
+        """Keep a status that credits nothing (partially_paid, underpaid, ...), with the
+        purchase it names and its buyer, if any, so the caller can tell them."""
         async with self._sessions() as session, session.begin():
-            await q.insert_event(
+            event_id = await q.insert_event(
                 session,
                 provider=provider.value,
                 provider_payment_id=provider_payment_id,
@@ -284,8 +286,9 @@ class PaymentService(PaymentReads):
                 if reference
                 else None
             )
+            buyer = await _party(session, row.user_id) if row else None
         log.info("payment event", provider=provider.value, id=provider_payment_id, status=status)
-        return purchase_of(row) if row else None
+        return EventOutcome(event_id, purchase_of(row) if row else None, buyer)
 
     async def refund(
         self, *, provider: Provider, provider_payment_id: str, raw: Mapping[str, Any]
@@ -314,32 +317,6 @@ class PaymentService(PaymentReads):
         return outcome
 
 
-def _verdict(
-    row: Purchase | None, *, user_id: int, amount: Decimal, currency: str, now: datetime
-) -> CheckoutVerdict:
-    if row is None:
-        return CheckoutVerdict(False, "unknown")
-    if row.user_id != user_id:
-        return CheckoutVerdict(False, "user")
-    if row.status == "paid" and not row.recurring:
-        return CheckoutVerdict(False, "paid")
-    if row.price != amount or row.currency != currency:
-        return CheckoutVerdict(False, "price")
-    if row.status == "pending" and row.expires_at <= now:
-        return CheckoutVerdict(False, "expired")
-    return CheckoutVerdict(True)
-
-
-def _judge(
-    row: Purchase | None, *, amount: Decimal, currency: str, now: datetime
-) -> tuple[CompletionStatus, bool]:
-    """(status, renewal) of a payment for `row`: credit it, or record why not."""
-    if row is None:
-        return CompletionStatus.UNKNOWN_PURCHASE, False
-    renewal = row.status == "paid" and row.recurring
-    if currency != row.currency or amount < row.price or (row.status == "paid" and not renewal):
-        return CompletionStatus.MISMATCH, renewal
-    honoured = row.checkout_at is not None and row.checkout_at <= row.expires_at
-    if not renewal and row.expires_at <= now and not honoured:
-        return CompletionStatus.EXPIRED, False
-    return CompletionStatus.CREDITED, renewal
+async def _party(session: AsyncSession, user_id: int) -> Party:
+    user = await session.get(User, user_id)
+    return Party(user_id, user.language if user else "en")

@@ -80,6 +80,15 @@ class CompletionOutcome:
 
 
 @dataclass(frozen=True, slots=True)
+class EventOutcome:
+    """A non-crediting status kept (partially_paid, underpaid, ...), and whom it concerns."""
+
+    event_id: int
+    purchase: PendingPurchase | None
+    buyer: Party | None
+
+
+@dataclass(frozen=True, slots=True)
 class RefundOutcome:
     status: RefundStatus
     payment_id: int | None

@@ -45,6 +45,7 @@ class PaymentsSummary:
 @dataclass(frozen=True, slots=True)
 class PaymentLine:
     id: int
+    user_id: int | None
     provider: str
     provider_payment_id: str
     tier: str | None
@@ -54,6 +55,7 @@ class PaymentLine:
     status: str
     created_at: datetime
     unrecovered: int
+    bonus: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +90,7 @@ def problem_of(p: Payment) -> ProblemPayment:
 def line_of(p: Payment) -> PaymentLine:
     return PaymentLine(
         p.id,
+        p.user_id,
         p.provider,
         p.provider_payment_id,
         p.tier,
@@ -97,4 +100,5 @@ def line_of(p: Payment) -> PaymentLine:
         p.status,
         p.created_at,
         p.refund_unrecovered,
+        p.bonus,
     )

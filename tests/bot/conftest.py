@@ -13,6 +13,7 @@ import pytest
 
 from src.bootstrap import AppContext
 from src.services.points_service import PointsService
+from tests.bot.payment_harness import paybot  # noqa: F401  (a fixture for the payment tests)
 from tests.conftest import ContextFactory, harness_for
 from tests.support.telegram import BotHarness
 

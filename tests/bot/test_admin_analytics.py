@@ -27,6 +27,7 @@ from tests.support.clock import FakeClock
 from tests.support.telegram import BotHarness, buttons, only
 
 SECTIONS = ["overview", "day", "types", "levels", "streaks", "top"]
+TABS = [*SECTIONS, "payments"]  # the payments tab: tests/bot/test_payments_admin.py
 BANDS = [("1-2", 1, 2), ("3-6", 3, 6), ("7-13", 7, 13), ("14-29", 14, 29), ("30-99", 30, 99)]
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 ANNA, BORIS, CAROL, DAN, EVE = 630_001, 630_002, 630_003, 630_004, 630_005
@@ -218,7 +219,7 @@ def analytics_buttons(lang: str, section: str) -> list[tuple[str, str]]:
     t = tr(lang)
     tabs = [
         (f"• {t(f'admin-an-tab-{s}')}" if s == section else t(f"admin-an-tab-{s}"), f"adm_an:{s}:0")
-        for s in SECTIONS
+        for s in TABS
     ]
     return [
         *tabs,

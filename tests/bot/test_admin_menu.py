@@ -126,5 +126,5 @@ async def test_admins_in_admin_ids_get_the_admin_commands_in_their_chat_menu() -
     assert [c.command for c in ru.commands][-len(ADMIN_MENU_COMMANDS) :] == list(
         ADMIN_MENU_COMMANDS
     )
-    assert ru.commands[-1].description == tr("ru")("admin-cmd-points_user")
+    assert ru.commands[-1].description == tr("ru")("admin-cmd-points_refund")
     assert all(c.description for r in per_chat for c in r.commands)

@@ -40,6 +40,7 @@ def points_buttons(lang: str) -> list[tuple[str, str]]:
         (t("menu-top"), "pts:top:0"),
         (t("menu-earn"), "pts:earn:0"),
         (t("menu-daily"), "pts:daily:0"),
+        (t("menu-subscribe"), "sub:menu::0::0"),
     ]
 
 

@@ -28,6 +28,7 @@ from typing import Any
 from aiohttp import BodyPartReader, web
 
 from src.bot.telegram_rules import MessageStore, message_content
+from tests.support.fake_telegram_payments import StarsPayments
 from tests.support.local_server import LocalHttpServer
 
 # Fields Telegram treats as strings even when they look like numbers or JSON.
@@ -54,7 +55,7 @@ class TelegramCall:
     at: float = field(default_factory=time.monotonic)
 
 
-class FakeTelegram(LocalHttpServer):
+class FakeTelegram(StarsPayments, LocalHttpServer):
     def __init__(
         self,
         *,
@@ -86,6 +87,7 @@ class FakeTelegram(LocalHttpServer):
         self._user_message_ids = itertools.count(50_000)
         self._changed = asyncio.Event()
         self._closing = False
+        self._init_payments()
 
     # ------------------------------------------------------------------ lifecycle
     @property
@@ -139,6 +141,31 @@ class FakeTelegram(LocalHttpServer):
             command = text.split(maxsplit=1)[0]
             message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
         return {"update_id": next(self._update_ids), "message": message}
+
+    def callback_update(
+        self, data: str, *, user_id: int, message_id: int, language_code: str = "en"
+    ) -> dict[str, Any]:
+        """The user pressed a button with `data` under the bot's message `message_id`."""
+        message = {
+            "message_id": message_id,
+            "date": int(time.time()),
+            "chat": {"id": user_id, "type": "private"},
+            "from": {k: self.bot_user[k] for k in ("id", "is_bot", "first_name", "username")},
+            "text": "menu",
+        }
+        query = {
+            "id": f"cbq{next(self._update_ids)}",
+            "from": {
+                "id": user_id,
+                "is_bot": False,
+                "first_name": f"U{user_id}",
+                "language_code": language_code,
+            },
+            "chat_instance": "ci",
+            "message": message,
+            "data": data,
+        }
+        return {"update_id": next(self._update_ids), "callback_query": query}
 
     def calls_to(self, method: str) -> list[TelegramCall]:
         return [c for c in self.calls if c.method == method]

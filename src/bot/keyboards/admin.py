@@ -27,6 +27,7 @@ class AnalyticsSection(StrEnum):
     LEVELS = "levels"
     STREAKS = "streaks"
     TOP = "top"
+    PAYMENTS = "payments"
 
 
 class ConfigSection(StrEnum):
@@ -133,8 +134,8 @@ def analytics_keyboard(t: Translator, section: AnalyticsSection) -> InlineKeyboa
     ]
     return InlineKeyboardMarkup(
         inline_keyboard=[
-            tabs[:3],
-            tabs[3:],
+            tabs[:4],
+            tabs[4:],
             [
                 _button(t("admin-button-refresh"), AnalyticsCb(section=section, refresh=True)),
                 _button(t("admin-menu-chart"), ChartCb()),

@@ -7,6 +7,7 @@ from enum import StrEnum
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, WebAppInfo
 
+from src.bot.keyboards.payments import SubAction, SubCb
 from src.locales import Translator
 
 
@@ -47,6 +48,7 @@ def points_keyboard(t: Translator, mini_app_url: str | None = None) -> InlineKey
             _button(t("menu-earn"), PointsCb(action=PointsAction.EARN)),
             _button(t("menu-daily"), PointsCb(action=PointsAction.DAILY)),
         ],
+        [_button(t("menu-subscribe"), SubCb(action=SubAction.MENU))],
     ]
     if mini_app_url:
         app = InlineKeyboardButton(text=t("menu-app"), web_app=WebAppInfo(url=mini_app_url))

@@ -154,10 +154,12 @@ help-text =
 
     <b>Commands</b>
     /points: your balance, level, streak and rank
+    /subscribe: plans, payment and your subscription
     /level: all levels and what they give
     /daily: claim today's bonus
     /language: switch between English and Russian
     /help: this message
+    /paysupport: help with a payment
 
     <b>Points</b>
     Every answered question earns points; higher levels and subscriptions earn faster. Come back daily to grow your streak.

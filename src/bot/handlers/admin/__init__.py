@@ -14,7 +14,15 @@ from __future__ import annotations
 from aiogram import Router
 
 from src.bot.filters.admin import AdminFilter
-from src.bot.handlers.admin import amounts, analytics, config, menu, refusals, user_card
+from src.bot.handlers.admin import (
+    amounts,
+    analytics,
+    config,
+    menu,
+    refunds,
+    refusals,
+    user_card,
+)
 
 
 def create_routers() -> list[Router]:
@@ -27,6 +35,7 @@ def create_routers() -> list[Router]:
         config.create_router(),
         amounts.create_router(),
         user_card.create_router(),
+        refunds.create_router(),
         refusals.create_stale_router(),  # last: admin buttons none of the screens understood
     )
     return [panel, refusals.create_refusal_router()]

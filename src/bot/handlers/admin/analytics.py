@@ -23,14 +23,20 @@ from src.bot.views.admin_analytics import (
     top_lines,
     types_lines,
 )
+from src.bot.views.admin_payments import summary_lines
 from src.locales import Translator
 from src.services.analytics_service import MAX_SERIES_DAYS, AnalyticsService
+from src.services.payment_service import PaymentService
 
 TOP_SIZE = 5
 
 
 async def _screen(
-    section: AnalyticsSection, t: Translator, analytics: AnalyticsService, rules: PointsRules
+    section: AnalyticsSection,
+    t: Translator,
+    analytics: AnalyticsService,
+    rules: PointsRules,
+    payments: PaymentService,
 ) -> str:
     match section:
         case AnalyticsSection.OVERVIEW:
@@ -45,14 +51,20 @@ async def _screen(
             body = streaks_lines(t, await analytics.streaks())
         case AnalyticsSection.TOP:
             body = top_lines(t, await analytics.top(TOP_SIZE), rules)
+        case AnalyticsSection.PAYMENTS:
+            body = summary_lines(t, await payments.summary(), analytics.timezone)
     return analytics_text(t, section, body, now=analytics.now(), timezone=analytics.timezone)
 
 
 async def cmd_analytics(
-    message: Message, t: Translator, analytics: AnalyticsService, rules: PointsRules
+    message: Message,
+    t: Translator,
+    analytics: AnalyticsService,
+    rules: PointsRules,
+    payments: PaymentService,
 ) -> None:
     section = AnalyticsSection.OVERVIEW
-    text = await _screen(section, t, analytics, rules)
+    text = await _screen(section, t, analytics, rules, payments)
     await message.answer(text, reply_markup=analytics_keyboard(t, section))
 
 
@@ -62,9 +74,10 @@ async def on_analytics(
     t: Translator,
     analytics: AnalyticsService,
     rules: PointsRules,
+    payments: PaymentService,
 ) -> None:
     section = callback_data.section
-    text = await _screen(section, t, analytics, rules)
+    text = await _screen(section, t, analytics, rules, payments)
     notice = t("admin-an-refreshed") if callback_data.refresh else None
     await show_screen(query, text, analytics_keyboard(t, section), notice=notice)
 

@@ -22,6 +22,7 @@ ADMIN_COMMANDS = (
     "points_grant",
     "points_deduct",
     "points_user",
+    "points_refund",
 )
 
 
