@@ -73,6 +73,8 @@ async def run(settings: Settings) -> None:
         dispatcher = create_dispatcher(context)
         notifier = PaymentNotifier(bot, timezone=settings.timezone)
         context.jobs.add(reminder_job(context.payments, notifier))  # expiry reminders
+        if context.ton_poller is not None:  # its job is registered; it messages through this
+            context.ton_poller.notices = notifier
         context.jobs.start()  # background chores; each run takes its advisory lock first
         install_loop_guard(context.failures)  # nothing unhandled escapes the log
         dispatcher.startup.register(register_commands)

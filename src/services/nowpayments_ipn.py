@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from decimal import Decimal
 from typing import Protocol
 
 import structlog
@@ -32,7 +31,7 @@ from src.services.payment_service import PaymentService
 from src.services.payment_types import (
     CompletionOutcome,
     CompletionStatus,
-    PendingPurchase,
+    EventOutcome,
     Provider,
     RefundOutcome,
     RefundStatus,
@@ -44,15 +43,14 @@ PROCESS_SECONDS = 2.5
 
 
 class PaymentNotices(Protocol):
-    """Who tells users what happened to their payment (the process that can message them)."""
+    """Who tells users what happened to their payment (src/bot/payment_notifier.py, built
+    with the Bot of the process that received the news)."""
 
     async def completed(self, outcome: CompletionOutcome) -> None: ...
 
     async def refunded(self, outcome: RefundOutcome) -> None: ...
 
-    async def short_payment(
-        self, purchase: PendingPurchase, *, paid: Decimal | None, currency: str | None
-    ) -> None: ...
+    async def incomplete(self, outcome: EventOutcome, *, status: str) -> None: ...
 
 
 class IpnTimeoutError(RuntimeError):
@@ -82,7 +80,7 @@ class NowPaymentsIpn:
             raise IpnTimeoutError(notice.payment_id) from None
 
     async def _process(self, notice: np.IpnNotice, notices: PaymentNotices | None) -> str:
-        purchase = await self._payments.record_payment_event(
+        event = await self._payments.record_payment_event(
             provider=Provider.NOWPAYMENTS,
             provider_payment_id=notice.payment_id,
             reference=notice.order_id,
@@ -112,10 +110,8 @@ class NowPaymentsIpn:
             if refund.status is RefundStatus.REFUNDED and notices is not None:
                 await notices.refunded(refund)
             return refund.status.value
-        if notice.status == np.PARTIALLY_PAID and purchase is not None and notices is not None:
-            await notices.short_payment(
-                purchase, paid=notice.actually_paid, currency=notice.pay_currency
-            )
+        if notice.status == np.PARTIALLY_PAID and notices is not None:
+            await notices.incomplete(event, status=notice.status)
         return "recorded"
 
     async def aclose(self) -> None:

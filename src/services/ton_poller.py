@@ -19,18 +19,17 @@ replays that transaction, which completion's idempotency makes harmless.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from src.database import ton_queries
+from src.services.nowpayments_ipn import PaymentNotices
 from src.services.payment_service import PaymentService
 from src.services.payment_types import (
     CompletionOutcome,
     CompletionStatus,
-    PendingPurchase,
     Provider,
 )
 from src.services.periodic_jobs import PeriodicJob
@@ -41,9 +40,6 @@ log = structlog.get_logger(__name__)
 JOB_NAME = "ton_poller"
 CURRENCY = "TON"
 UNDERPAID = "underpaid"
-
-Completed = Callable[[CompletionOutcome], Awaitable[None]]
-Underpaid = Callable[[PendingPurchase, TonTransfer], Awaitable[None]]
 
 
 class TonPoller:
@@ -63,8 +59,8 @@ class TonPoller:
         self._sessions = sessions
         self._page_size = page_size
         self._max_pages = max_pages
-        self.on_completed: Completed | None = None  # set by the process that can message users
-        self.on_underpaid: Underpaid | None = None
+        # Set by the process that can message users (bot.py: the PaymentNotifier).
+        self.notices: PaymentNotices | None = None
 
     def job(self, interval_seconds: float) -> PeriodicJob:
         return PeriodicJob(JOB_NAME, interval_seconds, self.run)
@@ -98,7 +94,7 @@ class TonPoller:
         raw = _raw(transfer)
         purchase = await self._payments.find_pending(Provider.TON, reference)
         if purchase is not None and transfer.value_nano < to_nano(purchase.price):
-            await self._payments.record_payment_event(
+            event = await self._payments.record_payment_event(
                 provider=Provider.TON,
                 provider_payment_id=transfer.hash,
                 reference=reference,
@@ -108,8 +104,8 @@ class TonPoller:
                 raw=raw,
             )
             log.warning("ton transfer below the price", hash=transfer.hash, ref=reference)
-            if self.on_underpaid is not None:
-                await self.on_underpaid(purchase, transfer)
+            if self.notices is not None:
+                await self.notices.incomplete(event, status=UNDERPAID)
             return None
         outcome = await self._payments.complete_purchase(
             provider=Provider.TON,
@@ -119,8 +115,8 @@ class TonPoller:
             currency=CURRENCY,
             raw=raw,
         )
-        if outcome.status is not CompletionStatus.DUPLICATE and self.on_completed is not None:
-            await self.on_completed(outcome)  # credited, or why not (expired, mismatch, ...)
+        if outcome.status is not CompletionStatus.DUPLICATE and self.notices is not None:
+            await self.notices.completed(outcome)  # credited, or why not (expired, mismatch)
         return outcome
 
     async def aclose(self) -> None:

@@ -12,6 +12,7 @@ import pytest
 from src.api.app import create_api
 from src.bootstrap import AppContext
 from src.bot.local_session import LocalBotSession, local_bot
+from src.bot.payment_notifier import PaymentNotifier
 from tests.api.conftest import TEST_TOKEN
 from tests.bot.helpers import invite_link_of
 from tests.conftest import ContextFactory, harness_for
@@ -60,7 +61,11 @@ def pay_context(make_context: ContextFactory, pay_env: dict[str, str]) -> AppCon
 
 @pytest.fixture
 def harness(pay_context: AppContext) -> BotHarness:
-    return harness_for(pay_context)
+    """The production dispatcher; the TON poller messages users through its Bot (bot.py)."""
+    harness = harness_for(pay_context)
+    assert pay_context.ton_poller is not None
+    pay_context.ton_poller.notices = PaymentNotifier(harness.bot, timezone="UTC")
+    return harness
 
 
 @dataclass

@@ -17,6 +17,7 @@ from src.api.app import create_api
 from src.bootstrap import AppContext
 from src.bot.local_session import local_bot
 from src.database.models import Payment, PaymentEvent
+from src.locales import translator
 from src.services import nowpayments_ipn
 from src.services.payment_types import PendingPurchase, Provider
 from tests.api.conftest import TEST_TOKEN
@@ -175,7 +176,8 @@ async def test_partially_paid_is_recorded_and_the_user_told(
     )
     assert answer.json()["result"] == "recorded"
     (told,) = [r for r in api.session.take() if isinstance(r, SendMessage)]
-    assert told.chat_id == buyer.id and "7.5" in told.text.replace(",", ".")
+    expected = translator("ru")("pay-partial", tier="PREMIUM", status="partially_paid")
+    assert (told.chat_id, told.text) == (buyer.id, expected)
     assert (await db_user(pay_context.sessions, buyer.id)).tier == "FREE"
     assert await counts(pay_context) == (0, 1)
 

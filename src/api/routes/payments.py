@@ -15,8 +15,9 @@ import structlog
 from fastapi import APIRouter, Header, Request
 from fastapi.responses import HTMLResponse
 
-from src.api.deps import State
+from src.api.deps import BotDep, State
 from src.api.errors import ApiError, documented
+from src.bot.payment_notifier import PaymentNotifier
 from src.services.nowpayments import IpnError, SignatureError
 from src.services.nowpayments_ipn import IpnTimeoutError
 
@@ -42,6 +43,7 @@ def create_router() -> APIRouter:
     async def nowpayments_ipn(
         request: Request,
         state: State,
+        bot: BotDep,
         x_nowpayments_sig: Annotated[str | None, Header()] = None,
     ) -> dict[str, str]:
         ipn = state.context.nowpayments_ipn
@@ -59,7 +61,8 @@ def create_router() -> APIRouter:
             log.warning("nowpayments ipn not understood", reason=str(exc))
             raise ApiError(400, "bad_ipn", str(exc)) from None
         try:
-            result = await ipn.process(notice, None)
+            notifier = PaymentNotifier(bot, timezone=state.context.settings.timezone)
+            result = await ipn.process(notice, notifier)
         except IpnTimeoutError:
             raise ApiError(503, "busy", "still processing; resend later") from None
         log.info(
