@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -75,6 +76,6 @@ def transfer_details(t: Translator, invoice: Invoice) -> str:
         amount=amount,
         address=invoice.address,
         comment=invoice.comment,
-        link=invoice.transfer_link,
+        link=html.escape(invoice.transfer_link),  # & must be &amp; in Telegram HTML
     )
     return "\n\n" + details
