@@ -20,15 +20,25 @@ from aiogram import Bot
 from aiogram.client.default import Default
 from aiogram.client.session.base import BaseSession
 from aiogram.methods import (
+    CreateInvoiceLink,
     EditMessageReplyMarkup,
     EditMessageText,
     GetMe,
+    SendInvoice,
     SendMessage,
     SendPhoto,
     TelegramMethod,
 )
 from aiogram.methods.base import TelegramType
-from aiogram.types import BufferedInputFile, Chat, FSInputFile, Message, PhotoSize, User
+from aiogram.types import (
+    BufferedInputFile,
+    Chat,
+    FSInputFile,
+    Invoice,
+    Message,
+    PhotoSize,
+    User,
+)
 
 from src.bot.telegram_rules import MessageStore, message_content
 
@@ -156,6 +166,18 @@ class LocalBotSession(BaseSession):
                 file_id=f"local-{len(self.photos)}", file_unique_id="u", width=1, height=1
             )
             return self._message(method.chat_id, photo=[photo], caption=method.caption)
+        if isinstance(method, SendInvoice):
+            total = sum(p.amount for p in method.prices)
+            invoice = Invoice(
+                title=method.title,
+                description=method.description,
+                start_parameter="",
+                currency=method.currency,
+                total_amount=total,
+            )
+            return self._message(method.chat_id, invoice=invoice)
+        if isinstance(method, CreateInvoiceLink):
+            return f"https://t.me/$local-{len(self.requests)}"
         # setMyCommands, answerCallbackQuery, sendChatAction, deleteWebhook, ... answer True.
         return True
 

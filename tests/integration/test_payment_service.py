@@ -3,6 +3,7 @@ tier arithmetic, refunds never below zero (SPEC 9)."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from decimal import Decimal
 
@@ -160,3 +161,66 @@ async def test_refund_ends_the_span_and_never_goes_below_zero(
     assert again.status is RefundStatus.ALREADY_REFUNDED
     summary = await context.payments.summary()
     assert summary.problems[0].unrecovered == 300
+
+
+async def test_concurrent_deliveries_of_one_payment_credit_once(context: AppContext) -> None:
+    buyer = await create_user(context.sessions)
+    purchase = await context.payments.create_purchase(buyer, "PREMIUM", 1, STARS)
+
+    async def deliver() -> CompletionStatus:
+        outcome = await context.payments.complete_purchase(
+            provider=STARS,
+            provider_payment_id="same-charge",
+            reference=purchase.reference,
+            amount=purchase.price,
+            currency="XTR",
+            raw={},
+        )
+        return outcome.status
+
+    statuses = await asyncio.gather(*(deliver() for _ in range(8)))
+
+    assert sorted(statuses) == sorted(
+        [CompletionStatus.CREDITED] + [CompletionStatus.DUPLICATE] * 7
+    )
+    assert await balance_of(context.sessions, buyer) == 1500
+
+
+async def test_a_second_payment_for_a_paid_offer_is_recorded_not_credited(
+    context: AppContext,
+) -> None:
+    buyer = await create_user(context.sessions)
+    purchase = await context.payments.create_purchase(buyer, "BASIC", 1, STARS)
+    for charge in ("c1", "c2"):
+        await context.payments.complete_purchase(
+            provider=STARS,
+            provider_payment_id=charge,
+            reference=purchase.reference,
+            amount=purchase.price,
+            currency="XTR",
+            raw={},
+        )
+    assert await balance_of(context.sessions, buyer) == 500
+    summary = await context.payments.summary()
+    assert [p.provider_payment_id for p in summary.problems] == ["c2"]
+
+
+async def test_payment_events_are_kept_and_name_the_buyer(context: AppContext) -> None:
+    buyer = await create_user(context.sessions, language_code="ru")
+    purchase = await context.payments.create_purchase(buyer, "VIP", 3, Provider.TON)
+    assert purchase.price == Decimal("16.8") and purchase.currency == "TON"
+    assert await context.payments.find_pending(Provider.TON, purchase.reference) == purchase
+
+    event = await context.payments.record_payment_event(
+        provider=Provider.TON,
+        provider_payment_id="tx-hash",
+        reference=purchase.reference,
+        status="underpaid",
+        amount=Decimal("10"),
+        currency="TON",
+        raw={"value": "10000000000"},
+    )
+
+    assert event.purchase == purchase
+    assert event.buyer is not None and event.buyer.language == "ru"
+    assert (await db_user(context.sessions, buyer)).tier == "FREE"
