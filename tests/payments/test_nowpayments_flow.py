@@ -191,10 +191,14 @@ async def test_refunded_takes_the_purchase_back(
     await fake_np.send_ipn(api.client, finished)
     assert await balance_of(pay_context.sessions, buyer.id) == 100 + 500
     refunded = {**finished, "payment_status": "refunded"}
+    api.session.take()
     first = await fake_np.send_ipn(api.client, refunded)
-    again = await fake_np.send_ipn(api.client, refunded)
     assert first.json()["result"] == "refunded"
+    told = translator("en")("pay-refunded", tier="FREE", clawed="500")
+    assert sent_to(api, buyer.id) == [told]
+    again = await fake_np.send_ipn(api.client, refunded)
     assert again.json()["result"] == "already_refunded"
+    assert sent_to(api, buyer.id) == []  # told once
     assert await balance_of(pay_context.sessions, buyer.id) == 100
     assert (await db_user(pay_context.sessions, buyer.id)).tier == "FREE"
 
