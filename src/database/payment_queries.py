@@ -10,7 +10,14 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from src.database.models import Payment, PaymentEvent, Purchase, SubscriptionReminder, User
+from src.database.models import (
+    Payment,
+    PaymentEvent,
+    PointsBalance,
+    Purchase,
+    SubscriptionReminder,
+    User,
+)
 
 
 async def insert_purchase(session: AsyncSession, **values: Any) -> Purchase:
@@ -72,6 +79,17 @@ async def lock_user(session: AsyncSession, user_id: int) -> User | None:
     return (
         await session.scalars(select(User).where(User.telegram_id == user_id).with_for_update())
     ).first()
+
+
+async def lock_balances(session: AsyncSession, user_ids: list[int | None]) -> None:
+    """Lock these users' balance rows in user-id order (the order every batch takes them)."""
+    ids = sorted({u for u in user_ids if u is not None})
+    await session.execute(
+        select(PointsBalance.user_id)
+        .where(PointsBalance.user_id.in_(ids))
+        .order_by(PointsBalance.user_id)
+        .with_for_update()
+    )
 
 
 async def insert_event(session: AsyncSession, **values: Any) -> int:

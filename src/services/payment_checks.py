@@ -2,11 +2,36 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from decimal import Decimal
+from typing import TypeVar
 
+import structlog
+from sqlalchemy.exc import DBAPIError
+
+from src.database.ledger_errors import RETRYABLE_SQLSTATES, sqlstate
 from src.database.models import Purchase
 from src.services.payment_types import CheckoutVerdict, CompletionStatus
+
+log = structlog.get_logger(__name__)
+
+T = TypeVar("T")
+ATTEMPTS = 5
+
+
+async def retrying(call: Callable[[], Awaitable[T]]) -> T:
+    """Run a payment transaction again after a deadlock or serialization failure."""
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            return await call()
+        except DBAPIError as exc:
+            if sqlstate(exc) not in RETRYABLE_SQLSTATES or attempt == ATTEMPTS:
+                raise
+            log.warning("payment transaction retried", sqlstate=sqlstate(exc), attempt=attempt)
+            await asyncio.sleep(0.01 * 2**attempt)
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def verdict_for(

@@ -15,7 +15,7 @@ from config.payment_rules import PAID_TIERS, PERIODS
 from config.points_config import PointsRules, Tier
 from src.database import payment_admin_queries as admin_q
 from src.database import payment_queries as q
-from src.database.models import Purchase
+from src.database.models import Purchase, User
 from src.services.payment_types import (
     PendingPurchase,
     PlanUnavailableError,
@@ -119,7 +119,7 @@ class PaymentReads:
     async def subscription_state(self, user_id: int) -> SubscriptionState:
         now = self.now()
         async with self._sessions() as session:
-            user = await q.lock_user(session, user_id)  # a plain read outside a transaction
+            user = await session.get(User, user_id)
             sub = await q.active_stars_subscription(session, user_id)
         if user is None:
             return SubscriptionState("FREE", None)

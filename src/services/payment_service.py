@@ -26,7 +26,7 @@ from config.points_config import Tier, TransactionType
 from src.database import payment_queries as q
 from src.database.ledger_calls import LedgerResult
 from src.database.models import Payment, Purchase, User
-from src.services.payment_checks import judge_payment, verdict_for
+from src.services.payment_checks import judge_payment, retrying, verdict_for
 from src.services.payment_reads import PaymentReads, purchase_of
 from src.services.payment_refunds import refund_payment
 from src.services.payment_types import (
@@ -113,6 +113,21 @@ class PaymentService(PaymentReads):
         currency: str,
         raw: Mapping[str, Any],
     ) -> CompletionOutcome:
+        """Retried on a deadlock or serialization failure (nothing was written then): Telegram
+        does not redeliver a successful_payment the bot failed to handle."""
+        return await retrying(
+            lambda: self._complete(provider, provider_payment_id, reference, amount, currency, raw)
+        )
+
+    async def _complete(
+        self,
+        provider: Provider,
+        provider_payment_id: str,
+        reference: str,
+        amount: Decimal,
+        currency: str,
+        raw: Mapping[str, Any],
+    ) -> CompletionOutcome:
         now = self.now()
         moves: Moves = []
         async with self._sessions() as session, session.begin():
@@ -170,6 +185,8 @@ class PaymentService(PaymentReads):
     ) -> CompletionOutcome:
         user = await q.lock_user(session, row.user_id)
         assert user is not None  # a purchase's user is never deleted (foreign key)
+        # Balance rows in user-id order, as the batched earn path takes them: no deadlock.
+        await q.lock_balances(session, [user.telegram_id, user.referrer_id])
         months = 1 if renewal else row.months
         span = new_span(
             current_tier=user.tier,
@@ -294,6 +311,11 @@ class PaymentService(PaymentReads):
         self, *, provider: Provider, provider_payment_id: str, raw: Mapping[str, Any]
     ) -> RefundOutcome:
         """End the span the payment bought and take its bonus back (never below zero)."""
+        return await retrying(lambda: self._refund(provider, provider_payment_id, raw))
+
+    async def _refund(
+        self, provider: Provider, provider_payment_id: str, raw: Mapping[str, Any]
+    ) -> RefundOutcome:
         moves: Moves = []
         async with self._sessions() as session, session.begin():
             outcome = await refund_payment(

@@ -224,3 +224,29 @@ async def test_payment_events_are_kept_and_name_the_buyer(context: AppContext) -
     assert event.purchase == purchase
     assert event.buyer is not None and event.buyer.language == "ru"
     assert (await db_user(context.sessions, buyer)).tier == "FREE"
+
+
+async def test_purchases_and_batched_earns_of_buyer_and_referrer_run_side_by_side(
+    context: AppContext,
+) -> None:
+    """The payment locks balance rows in the batches' order: no deadlock, every figure exact."""
+    referrer = await create_user(context.sessions)
+    buyers = [await create_user(context.sessions) for _ in range(4)]
+    async with context.sessions() as session, session.begin():
+        for buyer in buyers:
+            user = await session.get(User, buyer)
+            assert user is not None
+            user.referrer_id = referrer
+
+    async def earn(user_id: int, n: int) -> None:
+        await context.points.admin_grant(
+            user_id=user_id, amount=1, admin_id=1, key=f"g:{user_id}:{n}"
+        )
+
+    jobs = [pay(context, b, "BASIC", 1, f"conc-{b}") for b in buyers]
+    jobs += [earn(u, n) for n in range(10) for u in (referrer, *buyers)]
+    await asyncio.gather(*jobs)
+
+    assert await balance_of(context.sessions, referrer) == 1000 * len(buyers) + 10
+    for buyer in buyers:
+        assert await balance_of(context.sessions, buyer) == 500 + 10
