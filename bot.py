@@ -108,6 +108,8 @@ async def run(settings: Settings, worker: Worker = Worker()) -> None:
         dispatcher = create_dispatcher(context)
         notifier = PaymentNotifier(bot, timezone=settings.timezone)
         context.jobs.add(reminder_job(context.payments, notifier))  # expiry reminders
+        if context.ton_poller is not None:  # its job is registered; it messages through this
+            context.ton_poller.notices = notifier
         context.jobs.start()  # background chores; each run takes its advisory lock first
         context.charts.start()  # chart render processes start in the background
         install_loop_guard(context.failures)  # nothing unhandled escapes the log

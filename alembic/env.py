@@ -13,6 +13,7 @@ from config.settings import get_settings
 from src.database.engine import normalise_url, resolve_database_url
 from src.database.models import Base
 from src.database.payment_models import Payment  # noqa: F401  (on Base.metadata)
+from src.database.ton_models import ton_cursor  # noqa: F401  (on Base.metadata)
 
 target_metadata = Base.metadata
 

@@ -6,6 +6,7 @@ stops the process with a message naming the variable instead of failing later.
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
@@ -27,6 +28,9 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # and write their award (every database wait on that path is bounded well below it).
 SHUTDOWN_MARGIN_SECONDS = 15.0
 
+
+TON_RAW_ADDRESS = re.compile(r"-?[0-9]+:[0-9a-fA-F]{64}")
+TON_FRIENDLY_ADDRESS = re.compile(r"[A-Za-z0-9_\-+/]{48}")
 
 # LLM_BASE_URL=demo: the offline demo assistant (console only; bot.py refuses it).
 LLM_DEMO = "demo"
@@ -103,6 +107,20 @@ class Settings(BaseSettings):
     metrics_host: str = Field(default="127.0.0.1", alias="METRICS_HOST")
     metrics_port: int | None = Field(default=None, ge=1, le=65535, alias="METRICS_PORT")
 
+    # NOWPayments (crypto invoices): offered by /subscribe when NOWPAYMENTS_API_KEY is set.
+    nowpayments_api_key: SecretStr | None = Field(default=None, alias="NOWPAYMENTS_API_KEY")
+    nowpayments_ipn_secret: SecretStr | None = Field(default=None, alias="NOWPAYMENTS_IPN_SECRET")
+    nowpayments_api_base: str = Field(
+        default="https://api.nowpayments.io/v1", alias="NOWPAYMENTS_API_BASE"
+    )
+    # TON: transfers to this wallet, found by toncenter v3 polling; offered when it is set.
+    ton_wallet_address: str | None = Field(default=None, alias="TON_WALLET_ADDRESS")
+    toncenter_api_base: str = Field(
+        default="https://toncenter.com/api/v3", alias="TONCENTER_API_BASE"
+    )
+    toncenter_api_key: SecretStr | None = Field(default=None, alias="TONCENTER_API_KEY")
+    ton_poll_seconds: float = Field(default=15, ge=1, le=3600, alias="TON_POLL_SECONDS")
+
     # The AI assistant: any OpenAI-compatible chat-completions API.
     llm_base_url: str | None = Field(default=None, alias="LLM_BASE_URL")
     llm_api_key: SecretStr | None = Field(default=None, alias="LLM_API_KEY")
@@ -161,6 +179,10 @@ class Settings(BaseSettings):
         "metrics_port",
         "redis_url",
         "exchange_api_url",
+        "nowpayments_api_key",
+        "nowpayments_ipn_secret",
+        "ton_wallet_address",
+        "toncenter_api_key",
         mode="before",
     )
     @classmethod
@@ -169,6 +191,12 @@ class Settings(BaseSettings):
 
     @field_validator(
         "telegram_api_base", "webhook_url", "llm_base_url", "public_base_url", "exchange_api_url"
+        "telegram_api_base",
+        "webhook_url",
+        "llm_base_url",
+        "public_base_url",
+        "nowpayments_api_base",
+        "toncenter_api_base",
     )
     @classmethod
     def _http_url(cls, value: str | None, info: ValidationInfo) -> str | None:
@@ -216,6 +244,17 @@ class Settings(BaseSettings):
             raise ValueError("must be a redis://, rediss:// or unix:// URL")
         return value
 
+    @field_validator("ton_wallet_address")
+    @classmethod
+    def _ton_address(cls, value: str | None) -> str | None:
+        # Raw form `0:<64 hex>` or the 48-character user-friendly form (base64url or base64).
+        if value is None:
+            return None
+        value = value.strip()
+        if TON_RAW_ADDRESS.fullmatch(value) or TON_FRIENDLY_ADDRESS.fullmatch(value):
+            return value
+        raise ValueError("must be a TON address: 48-character user-friendly (EQ…/UQ…) or 0:<hex>")
+
     @field_validator("webhook_secret")
     @classmethod
     def _webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
@@ -230,6 +269,16 @@ class Settings(BaseSettings):
     def _webhook_needs_secret(self) -> Settings:
         if self.webhook_url and self.webhook_secret is None:
             raise ValueError("WEBHOOK_SECRET is required when WEBHOOK_URL is set")
+        return self
+
+    @model_validator(mode="after")
+    def _nowpayments_needs_ipn(self) -> Settings:
+        # Without the IPN secret no payment could ever be verified, so none would be credited.
+        if self.nowpayments_api_key and not (self.nowpayments_ipn_secret and self.public_base_url):
+            raise ValueError(
+                "NOWPAYMENTS_API_KEY needs NOWPAYMENTS_IPN_SECRET and PUBLIC_BASE_URL "
+                "(the IPN callback is verified with the secret and sent to the public URL)"
+            )
         return self
 
     @model_validator(mode="after")

@@ -27,6 +27,7 @@ from config.points_config import PointsRules, load_points_rules
 from config.settings import PROJECT_ROOT, Settings
 from src.bot.fsm_storage import SharedStateStorage
 from src.database.engine import create_engine, create_session_factory, resolve_database_urls
+from src.payment_assembly import build_gateways, build_nowpayments_ipn, build_ton_poller
 from src.services.admin_service import AdminService
 from src.services.analytics_service import AnalyticsService
 from src.services.chart_render import ChartRenderer
@@ -36,6 +37,7 @@ from src.services.earn_batcher import BatchConfig
 from src.services.failures import FailureCounter
 from src.services.llm_client import LLMClient
 from src.services.market_data import MarketData, build_exchange
+from src.services.nowpayments_ipn import NowPaymentsIpn
 from src.services.onboarding_service import OnboardingService
 from src.services.payment_providers import Gateway
 from src.services.payment_service import PaymentService
@@ -45,6 +47,7 @@ from src.services.points_service import PointsService
 from src.services.quota_service import QuotaService
 from src.services.rank_redis import RedisRanks
 from src.services.rank_service import RankService
+from src.services.ton_poller import TonPoller
 from src.services.update_dedupe import PostgresUpdateMarks, RedisUpdateMarks, UpdateMarks
 from src.services.user_service import UserService
 
@@ -76,6 +79,8 @@ class AppContext:
     charts: ChartService  # /chart: the exchange client and the render processes
     payments: PaymentService
     gateways: Mapping[Provider, Gateway]  # the configured payment methods besides Stars
+    nowpayments_ipn: NowPaymentsIpn | None = None  # the API's IPN route; None: not configured
+    ton_poller: TonPoller | None = None  # a background job when TON_WALLET_ADDRESS is set
     owns_engine: bool = True
 
     async def close(self) -> None:
@@ -83,6 +88,10 @@ class AppContext:
         await self.update_marks.aclose()
         await self.fsm_storage.close()
         await self.charts.aclose()
+        if self.ton_poller is not None:
+            await self.ton_poller.aclose()
+        if self.nowpayments_ipn is not None:
+            await self.nowpayments_ipn.aclose()  # IPNs still at work finish first
         for gateway in self.gateways.values():
             await gateway.aclose()
         await self.points.aclose()  # movements still queued for a batch get their answers
@@ -120,6 +129,7 @@ def build_context(
         engine=engine, rules=rules, failures=failures, timezone=settings.timezone, clock=clock
     )
     jobs = build_jobs(engine, failures, quotas)
+    payments = PaymentService(session_factory=sessions, points=points, rules=rules, clock=clock)
     return AppContext(
         settings=settings,
         rules=rules,
@@ -146,8 +156,10 @@ def build_context(
         update_marks=build_update_marks(settings, engine, jobs),
         fsm_storage=build_fsm_storage(settings, failures),
         charts=build_charts(settings),
-        payments=PaymentService(session_factory=sessions, points=points, rules=rules, clock=clock),
+        payments=payments,
         gateways=build_gateways(settings),
+        nowpayments_ipn=build_nowpayments_ipn(settings, payments),
+        ton_poller=build_ton_poller(settings, payments, sessions, jobs),
         owns_engine=own_engine,
     )
 
@@ -205,12 +217,6 @@ def build_jobs(engine: AsyncEngine, failures: FailureCounter, quotas: QuotaServi
     jobs = JobRunner(engine, failures)
     jobs.add(quotas.purge_job())  # old quota counters and slots
     return jobs
-
-
-def build_gateways(settings: Settings) -> dict[Provider, Gateway]:
-    """The payment gateways whose settings are given (Stars needs none: always offered).
-    NOWPayments: when NOWPAYMENTS_API_KEY is set; TON: when TON_WALLET_ADDRESS is set."""
-    return {}
 
 
 def build_ranks(settings: Settings, engine: AsyncEngine) -> RankService:

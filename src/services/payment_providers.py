@@ -3,7 +3,7 @@
 A `Gateway` turns a pending purchase into something the user can pay (an `Invoice` whose URL
 is shown as a button); the provider's confirmation comes back later (an IPN, a poller) and
 ends in `PaymentService.complete_purchase`. Gateways are built by
-`bootstrap.build_gateways(settings)` (only the configured ones) and closed by
+`payment_assembly.build_gateways(settings)` (only the configured ones) and closed by
 `AppContext.close()`. Telegram Stars needs no gateway: the bot sends the invoice itself.
 """
 
@@ -22,6 +22,11 @@ class Invoice:
     amount: Decimal | None = None  # what to pay, in `currency`, if the method says so
     currency: str | None = None
     provider_invoice_id: str | None = None
+    # A transfer the user makes by hand (TON): where to, with which comment, and the
+    # wallet-neutral link (ton://transfer/...), shown under the button.
+    address: str | None = None
+    comment: str | None = None
+    transfer_link: str | None = None
 
 
 class Gateway(Protocol):

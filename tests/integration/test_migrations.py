@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from config.settings import PROJECT_ROOT
 from src.database.models import Base
 from src.database.payment_models import Payment  # noqa: F401  (on Base.metadata)
+from src.database.ton_models import ton_cursor  # noqa: F401  (on Base.metadata)
 from tests.support.database import alembic_config
 
 

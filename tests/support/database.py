@@ -27,6 +27,8 @@ LEDGER_TABLES = (
     "bot_update_marks",
     "request_quotas",
     "request_quota_slots",
+    "ton_cursor",
+    "payment_events",  # no foreign key to users: not reached by the cascade
 )
 
 

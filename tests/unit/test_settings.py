@@ -45,6 +45,10 @@ def test_values_are_parsed(monkeypatch: pytest.MonkeyPatch) -> None:
         ("POINTS_BATCHING", "sometimes"),
         ("POINTS_BATCH_SIZE", "0"),
         ("POINTS_BATCH_FLUSHERS", "0"),
+        ("TON_WALLET_ADDRESS", "my-wallet"),
+        ("TONCENTER_API_BASE", "toncenter.com/api/v3"),
+        ("NOWPAYMENTS_API_BASE", "ftp://api.nowpayments.io"),
+        ("TON_POLL_SECONDS", "0"),
     ],
 )
 def test_invalid_values_name_the_variable(
@@ -121,3 +125,23 @@ def test_batch_flushers_must_fit_the_pool(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setenv("POINTS_BATCH_FLUSHERS", "3")
     with pytest.raises(SettingsError, match="POINTS_BATCH_FLUSHERS must not exceed DB_POOL_SIZE"):
         load_settings(_env_file=None)
+
+
+def test_payment_provider_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = load_settings(_env_file=None)
+    assert settings.nowpayments_api_base == "https://api.nowpayments.io/v1"
+    assert settings.toncenter_api_base == "https://toncenter.com/api/v3"
+    assert settings.ton_poll_seconds == 15 and settings.ton_wallet_address is None
+    for address in ("UQBvW8Z5huBkMJYdnfAEM5JqTNkuWX3diqYENkWsIL0XggGG", "0:" + "ab" * 32):
+        monkeypatch.setenv("TON_WALLET_ADDRESS", address)
+        assert load_settings(_env_file=None).ton_wallet_address == address
+    # An API key without the IPN secret and public URL would take money it can never verify.
+    monkeypatch.setenv("NOWPAYMENTS_API_KEY", "key")
+    with pytest.raises(SettingsError, match="NOWPAYMENTS_IPN_SECRET and PUBLIC_BASE_URL"):
+        load_settings(_env_file=None)
+    monkeypatch.setenv("NOWPAYMENTS_IPN_SECRET", "s3cr3t-value")
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://pay.example/")
+    settings = load_settings(_env_file=None)
+    assert (
+        "s3cr3t-value" not in repr(settings) and settings.public_base_url == "https://pay.example"
+    )

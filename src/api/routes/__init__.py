@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from src.api.routes import points, system, texts
+from src.api.routes import payments, points, system, texts
 
 
 def create_routers() -> list[APIRouter]:
@@ -18,5 +18,5 @@ def create_routers() -> list[APIRouter]:
         points.create_router(),  # first: the Mini App's calls are matched without a detour
         system.create_router(),
         texts.create_router(),
-        # payments.create_router() goes here (mounted under /api/payments).
+        payments.create_router(),  # provider callbacks, authenticated by their signatures
     ]

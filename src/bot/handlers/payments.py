@@ -38,7 +38,13 @@ from src.bot.keyboards.payments import (
 from src.bot.middlewares.user import NEEDS_USER
 from src.bot.payment_notifier import PaymentNotifier
 from src.bot.screens import alert, show_screen
-from src.bot.views.payments import method_button, price_text, subscribe_text, until
+from src.bot.views.payments import (
+    method_button,
+    price_text,
+    subscribe_text,
+    transfer_details,
+    until,
+)
 from src.locales import Translator
 from src.services.payment_providers import Gateway, GatewayError
 from src.services.payment_service import PaymentService
@@ -232,6 +238,7 @@ async def _send_invoice(
         months=months,
         minutes=payments.offer_minutes,
     )
+    text += transfer_details(t, invoice)  # TON: the address and the comment, for any wallet
     await bot.send_message(chat_id, text, reply_markup=pay_keyboard(t, invoice.url))
 
 

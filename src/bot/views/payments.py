@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -11,6 +12,7 @@ from config.points_config import PointsRules, Tier
 from src.locales import Translator
 from src.locales.dates import day_month
 from src.locales.numbers import grouped, multiplier
+from src.services.payment_providers import Invoice
 from src.services.payment_types import Provider, SubscriptionState
 
 
@@ -62,3 +64,18 @@ def method_button(t: Translator, method: str, price: Decimal, currency: str) -> 
     if method == Provider.NOWPAYMENTS:
         return t("sub-method-nowpayments", price=shown, currency=currency)
     return t("sub-method-stars", price=shown)
+
+
+def transfer_details(t: Translator, invoice: Invoice) -> str:
+    """What a transfer made by hand needs (TON: amount, address, comment, link), or ""."""
+    if not (invoice.address and invoice.comment and invoice.transfer_link):
+        return ""
+    amount = price_text(invoice.amount, t.language) if invoice.amount is not None else ""
+    details = t(
+        "pay-ton-details",
+        amount=amount,
+        address=invoice.address,
+        comment=invoice.comment,
+        link=html.escape(invoice.transfer_link),  # & must be &amp; in Telegram HTML
+    )
+    return "\n\n" + details
