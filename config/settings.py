@@ -53,6 +53,15 @@ class Settings(BaseSettings):
     database_url: str | None = Field(default=None, alias="DATABASE_URL")
     data_dir: Path = Field(default=PROJECT_ROOT / "data", alias="DATA_DIR")
     db_pool_size: int = Field(default=10, ge=1, le=200, alias="DB_POOL_SIZE")
+    # Bounded waits on the database (src/database/engine.py, docs/RELIABILITY.md): a connection
+    # (or a free pool slot), a statement (0: none), a row lock.
+    db_connect_timeout_seconds: float = Field(
+        default=5, gt=0, le=120, alias="DB_CONNECT_TIMEOUT_SECONDS"
+    )
+    db_statement_timeout_seconds: float = Field(
+        default=15, ge=0, le=3600, alias="DB_STATEMENT_TIMEOUT_SECONDS"
+    )
+    db_lock_timeout_seconds: float = Field(default=3, gt=0, le=600, alias="DB_LOCK_TIMEOUT_SECONDS")
     # Group commit of ledger movements (src/services/earn_batcher.py): on unless "false".
     points_batching: bool = Field(default=True, alias="POINTS_BATCHING")
     points_batch_size: int = Field(default=64, ge=1, le=1000, alias="POINTS_BATCH_SIZE")
@@ -96,6 +105,8 @@ class Settings(BaseSettings):
     llm_api_key: SecretStr | None = Field(default=None, alias="LLM_API_KEY")
     llm_model: str = Field(default="gpt-4o-mini", alias="LLM_MODEL")
     llm_timeout_seconds: float = Field(default=60, gt=0, le=600, alias="LLM_TIMEOUT_SECONDS")
+    # AI requests (chat, vision, chart) one user may have in flight at once, per bot process.
+    ai_requests_per_user: int = Field(default=1, ge=1, le=100, alias="AI_REQUESTS_PER_USER")
 
     # Rules and time
     timezone: str = Field(default="UTC", alias="TIMEZONE")

@@ -23,7 +23,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from config.points_config import PointsRules, load_points_rules
 from config.settings import PROJECT_ROOT, Settings
-from src.database.engine import create_engine, create_session_factory, resolve_database_urls
+from src.database.engine import (
+    DbTimeouts,
+    create_engine,
+    create_session_factory,
+    resolve_database_urls,
+)
 from src.services.admin_service import AdminService
 from src.services.analytics_service import AnalyticsService
 from src.services.demo_assistant import DemoAssistant
@@ -76,11 +81,13 @@ def build_context(
     database_url: str | None = None,
     engine: AsyncEngine | None = None,
     clock: Clock | None = None,
+    statements: bool = True,
 ) -> AppContext:
     """Wire everything from settings. Raises PointsConfigError on a bad rules file.
 
     `engine` shares an existing engine (it is then not disposed by `close()`); `clock` replaces
-    the wall and database clocks (tests). Nothing here connects: the first query does.
+    the wall and database clocks (tests); `statements=False`: no statement timeout (the
+    audit reads the whole ledger). Nothing here connects: the first query does.
     """
     rules = load_points_rules(settings.points_config_file)
     if engine is not None:
@@ -90,7 +97,7 @@ def build_context(
     else:  # the embedded server: the services as its application role, migrations as owner
         url, migration_url = resolve_database_urls(settings)
     own_engine = engine is None
-    engine = engine or create_engine(url, pool_size=settings.db_pool_size)
+    engine = engine or build_engine(settings, url, statements=statements)
     sessions = create_session_factory(engine)
     ranks = build_ranks(settings, engine)
     points = PointsService(
@@ -128,6 +135,12 @@ def build_context(
         jobs=JobRunner(engine, failures),
         owns_engine=own_engine,
     )
+
+
+def build_engine(settings: Settings, url: str, *, statements: bool = True) -> AsyncEngine:
+    """The process's engine: every wait on the database bounded (DB_*_TIMEOUT_SECONDS)."""
+    timeouts = DbTimeouts.of(settings, statements=statements)
+    return create_engine(url, pool_size=settings.db_pool_size, timeouts=timeouts)
 
 
 def build_ranks(settings: Settings, engine: AsyncEngine) -> RankService:

@@ -10,6 +10,7 @@ from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefaul
 from config.settings import Settings
 from src.bootstrap import AppContext
 from src.bot.handlers import create_routers
+from src.bot.middlewares.ai_limit import AIRequestLimiter
 from src.bot.middlewares.inflight import InFlightTracker
 from src.bot.middlewares.metrics import UpdateMetrics
 from src.bot.middlewares.user import RegisteredUserGuard, UserMiddleware
@@ -50,10 +51,13 @@ def create_dispatcher(context: AppContext) -> Dispatcher:
     dispatcher.update.outer_middleware(
         UserMiddleware(context.users, context.settings.admin_ids, context.failures)
     )
-    # Inner middlewares apply to the handlers of every router included below.
+    # Inner middlewares apply to the handlers of every router included below. The AI limit
+    # first: a refused request waits for nothing, not even the user's row.
+    limiter = AIRequestLimiter(context.settings.ai_requests_per_user)
     guard = RegisteredUserGuard()
-    dispatcher.message.middleware(guard)
-    dispatcher.callback_query.middleware(guard)
+    for observer in (dispatcher.message, dispatcher.callback_query):
+        observer.middleware(limiter)
+        observer.middleware(guard)
     dispatcher.include_routers(*create_routers())
     dispatcher.shutdown.register(_drain_in_flight)
     return dispatcher

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -46,13 +49,57 @@ def resolve_database_url(
     return owner_url if owner else app
 
 
-def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+@dataclass(frozen=True, slots=True)
+class DbTimeouts:
+    """How long a process may wait on the database, in seconds (docs/RELIABILITY.md).
+
+    `connect`: a new connection (asyncpg's connect timeout) and a free pool slot; `statement`:
+    the server's `statement_timeout`, and asyncpg's `command_timeout` a second later for a
+    server that stops answering altogether (0: neither); `lock`: the server's `lock_timeout`.
+    """
+
+    connect: float = 5
+    statement: float = 15
+    lock: float = 3
+
+    @classmethod
+    def of(cls, settings: Settings, *, statements: bool = True) -> DbTimeouts:
+        """The settings' timeouts; `statements=False` for operator commands (audit, rebuilds)
+        that may legitimately read for minutes."""
+        return cls(
+            connect=settings.db_connect_timeout_seconds,
+            statement=settings.db_statement_timeout_seconds if statements else 0,
+            lock=settings.db_lock_timeout_seconds,
+        )
+
+    def connect_args(self) -> dict[str, Any]:
+        server = {"lock_timeout": _ms(self.lock)}
+        args: dict[str, Any] = {"timeout": self.connect, "server_settings": server}
+        if self.statement:
+            server["statement_timeout"] = _ms(self.statement)
+            args["command_timeout"] = self.statement + 1
+        return args
+
+
+def _ms(seconds: float) -> str:
+    return str(max(1, round(seconds * 1000)))
+
+
+def create_engine(
+    url: str, *, pool_size: int = 10, timeouts: DbTimeouts | None = None
+) -> AsyncEngine:
+    """`timeouts`: bounded waits (the bot's and the API's engine); None: asyncpg's defaults
+    (benchmarks and tools that own their database)."""
+    extra: dict[str, Any] = {}
+    if timeouts is not None:
+        extra = {"connect_args": timeouts.connect_args(), "pool_timeout": timeouts.connect}
     return create_async_engine(
         url,
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_pre_ping=False,  # a ping is a round trip on every checkout: too dear for the earn path
         pool_recycle=1800,
+        **extra,
     )
 
 

@@ -7,6 +7,7 @@ link) can be referred; self-referral is refused; a link that would close a loop 
 from __future__ import annotations
 
 import secrets
+from collections import OrderedDict
 from collections.abc import Callable
 from datetime import datetime
 
@@ -22,6 +23,7 @@ log = structlog.get_logger(__name__)
 SUPPORTED_LANGUAGES = ("ru", "en")
 REFERRAL_PREFIX = "ref_"
 _CODE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no look-alikes (l/1, o/0, i)
+LANGUAGE_MEMORY = 100_000  # users whose language the process remembers (about 10 MB)
 
 
 def language_from_telegram(language_code: str | None) -> str:
@@ -42,6 +44,18 @@ class UserService:
     ) -> None:
         self._sessions = session_factory
         self._clock = clock
+        self._languages: OrderedDict[int, str] = OrderedDict()
+
+    def known_language(self, telegram_id: int) -> str | None:
+        """The language this process last read or wrote for the user, without a query: what
+        an answer that must not wait on the database speaks (None: not seen yet)."""
+        return self._languages.get(telegram_id)
+
+    def _remember(self, telegram_id: int, language: str) -> None:
+        self._languages[telegram_id] = language
+        self._languages.move_to_end(telegram_id)
+        if len(self._languages) > LANGUAGE_MEMORY:
+            self._languages.popitem(last=False)
 
     async def register(
         self,
@@ -82,6 +96,7 @@ class UserService:
                 )
             row = await user_queries.get_user(session, telegram_id)
         assert row is not None
+        self._remember(telegram_id, row.language)
         if created:
             log.info("user registered", user_id=telegram_id, language=row.language)
         return Registration(user=UserProfile.of(row), created=created)
@@ -114,6 +129,7 @@ class UserService:
             if user is None:
                 raise LookupError(f"unknown user {user_id}")
             user.language = language
+        self._remember(user_id, language)
 
     async def get(self, user_id: int) -> UserProfile | None:
         async with self._sessions() as session:

@@ -1,7 +1,9 @@
 """The AI chat: any plain text gets an answer from the assistant, and a served answer earns.
 
-Points come strictly after the answer is sent and through `absorb`, so a points failure can
-neither block nor delay the reply (SPEC 6). The key `text_req:{chat_id}:{message_id}` makes a
+The answer waits on no database: the sender is registered beside it and awaited only after it
+is sent, for the award. Points come strictly after the answer and through `absorb`, so a
+points failure can neither block nor delay the reply (SPEC 6). The handler is an AI request
+(`AI_REQUEST`): one in flight per user, the others are told to wait. The key `text_req:{chat_id}:{message_id}` makes a
 redelivered update pay once.
 """
 
@@ -14,9 +16,10 @@ from aiogram.utils.chat_action import ChatActionSender
 
 from config.points_config import PointsRules, RequestAction, TransactionType
 from src.bot.filters.commands import ForAnotherBot
+from src.bot.middlewares.user import AI_REQUEST, UserLookup
 from src.bot.replies import congratulate_level_up
 from src.bot.text_split import split_escaped
-from src.locales import Translator
+from src.locales import Translator, translator
 from src.services.failures import FailureCounter, absorb
 from src.services.llm_client import (
     LLMClient,
@@ -30,11 +33,16 @@ from src.services.user_types import UserProfile
 log = structlog.get_logger(__name__)
 
 
+# How long an answer may wait for the user's stored language when this process has not seen
+# the user yet (typing is already shown): a healthy database answers in milliseconds.
+LANGUAGE_WAIT_SECONDS = 0.5
+
+
 async def on_text(
     message: Message,
     bot: Bot,
     t: Translator,
-    user: UserProfile | None,
+    user_lookup: UserLookup,
     llm: LLMClient,
     points: PointsService,
     failures: FailureCounter,
@@ -44,21 +52,17 @@ async def on_text(
     user_id, chat_id = message.from_user.id, message.chat.id
     try:
         async with ChatActionSender.typing(bot=bot, chat_id=chat_id):
+            if user_lookup.language_unknown:
+                t = _language_of(await user_lookup.wait_briefly(LANGUAGE_WAIT_SECONDS), t)
             answer = await llm.answer(question=message.text, language=t.language, user_id=user_id)
-    except LLMNotConfiguredError:
-        await message.answer(t("ai-not-configured"))
-        return
-    except LLMTimeoutError:
-        log.warning("ai answer timed out", user_id=user_id)
-        await message.answer(t("ai-timeout"))
-        return
     except LLMError as exc:
-        log.warning("ai answer failed", user_id=user_id, reason=str(exc))
-        await message.answer(t("ai-failed"))
+        await message.answer(t(_llm_failure_text(exc, user_id)))
         return
     for chunk in split_escaped(answer):
         await message.answer(chunk)
 
+    # Registered beside the answer (src/bot/middlewares/user.py): awaited only now.
+    user = await user_lookup.wait()
     if user is None:  # the database is unreachable; already logged and counted
         return
     outcome = await absorb(
@@ -73,7 +77,21 @@ async def on_text(
         user_id=user_id,
         operation=TransactionType.TEXT_REQUEST,
     )
-    await congratulate_level_up(bot, chat_id, outcome, t, rules)
+    await congratulate_level_up(bot, chat_id, outcome, _language_of(user, t), rules)
+
+
+def _language_of(user: UserProfile | None, t: Translator) -> Translator:
+    return translator(user.language) if user is not None else t
+
+
+def _llm_failure_text(exc: LLMError, user_id: int) -> str:
+    if isinstance(exc, LLMNotConfiguredError):
+        return "ai-not-configured"
+    if isinstance(exc, LLMTimeoutError):
+        log.warning("ai answer timed out", user_id=user_id)
+        return "ai-timeout"
+    log.warning("ai answer failed", user_id=user_id, reason=str(exc))
+    return "ai-failed"
 
 
 async def on_command_for_another_bot(message: Message) -> None:
@@ -94,6 +112,6 @@ def create_router() -> Router:
     router = Router(name=__name__)
     router.message.register(on_command_for_another_bot, ForAnotherBot())
     router.message.register(on_unknown_command, F.text.startswith("/"))
-    router.message.register(on_text, F.text)
+    router.message.register(on_text, F.text, flags=AI_REQUEST)
     router.message.register(on_other_content)
     return router

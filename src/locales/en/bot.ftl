@@ -169,5 +169,6 @@ help-text =
 ai-not-configured = 🤖 The AI assistant isn't connected yet. Please try again later.
 ai-timeout = ⌛ The AI assistant is taking too long to answer. Please try again in a moment.
 ai-failed = ⚠️ The AI assistant couldn't answer right now. Please try again in a moment.
+ai-busy = ⏳ Still answering your previous question: please wait for it, then ask again.
 ai-only-text = I can read text messages for now: please send your question as text.
 button-stale = This button is out of date. Please open the menu again.
