@@ -11,6 +11,7 @@ from config.settings import Settings
 from src.bootstrap import AppContext
 from src.bot.handlers import create_routers
 from src.bot.middlewares.ai_limit import AIRequestLimiter
+from src.bot.middlewares.audience import AudienceGate
 from src.bot.middlewares.inflight import InFlightTracker
 from src.bot.middlewares.metrics import UpdateMetrics
 from src.bot.middlewares.user import RegisteredUserGuard, UserMiddleware
@@ -48,6 +49,9 @@ def create_dispatcher(context: AppContext) -> Dispatcher:
     # Outer update middlewares run for every update, before any filter.
     dispatcher.update.outer_middleware(UpdateMetrics())
     dispatcher.update.outer_middleware(tracker)
+    # What is not for the bot (group chatter, service messages, senders that are no person)
+    # stops here, before anyone is registered.
+    dispatcher.update.outer_middleware(AudienceGate())
     dispatcher.update.outer_middleware(
         UserMiddleware(context.users, context.settings.admin_ids, context.failures)
     )

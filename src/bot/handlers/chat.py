@@ -16,6 +16,7 @@ from aiogram.utils.chat_action import ChatActionSender
 
 from config.points_config import PointsRules, RequestAction, TransactionType
 from src.bot.filters.commands import ForAnotherBot
+from src.bot.middlewares.audience import is_group, without_mention
 from src.bot.middlewares.user import AI_REQUEST, UserLookup
 from src.bot.replies import congratulate_level_up
 from src.bot.text_split import split_escaped
@@ -54,7 +55,8 @@ async def on_text(
         async with ChatActionSender.typing(bot=bot, chat_id=chat_id):
             if user_lookup.language_unknown:
                 t = _language_of(await user_lookup.wait_briefly(LANGUAGE_WAIT_SECONDS), t)
-            answer = await llm.answer(question=message.text, language=t.language, user_id=user_id)
+            question = await _question(message, bot)
+            answer = await llm.answer(question=question, language=t.language, user_id=user_id)
     except LLMError as exc:
         await message.answer(t(_llm_failure_text(exc, user_id)))
         return
@@ -78,6 +80,14 @@ async def on_text(
         operation=TransactionType.TEXT_REQUEST,
     )
     await congratulate_level_up(bot, chat_id, outcome, _language_of(user, t), rules)
+
+
+async def _question(message: Message, bot: Bot) -> str:
+    """The text without the mention that addressed it to the bot in a group."""
+    assert message.text is not None
+    if not is_group(message):
+        return message.text
+    return without_mention(message.text, (await bot.me()).username) or message.text
 
 
 def _language_of(user: UserProfile | None, t: Translator) -> Translator:

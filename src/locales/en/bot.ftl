@@ -172,3 +172,5 @@ ai-failed = ⚠️ The AI assistant couldn't answer right now. Please try again 
 ai-busy = ⏳ Still answering your previous question: please wait for it, then ask again.
 ai-only-text = I can read text messages for now: please send your question as text.
 button-stale = This button is out of date. Please open the menu again.
+button-not-yours = This button belongs to the person it was shown to. Send the command yourself to get your own.
+anonymous-sender = 🙈 I can only help people with their own account: please send this from your own account, not as the group or a channel.
