@@ -33,7 +33,7 @@ from aiogram.types import User as TelegramUser
 
 from src.locales import Translator, translator
 from src.services.failures import FailureCounter, record_failure
-from src.services.user_service import UserService, language_from_telegram
+from src.services.user_service import REFERRAL_PREFIX, UserService, language_from_telegram
 from src.services.user_types import Registration, UserProfile
 
 log = structlog.get_logger(__name__)
@@ -97,7 +97,8 @@ class UserMiddleware(BaseMiddleware):
             )
             data["is_admin"] = False
             return await handler(event, data)
-        lookup = UserLookup(asyncio.ensure_future(self._register(tg_user)))
+        registering = self._register(tg_user, referral_payload(event))
+        lookup = UserLookup(asyncio.ensure_future(registering))
         data["user_lookup"] = lookup
         if defers_registration(event):
             language = self._users.known_language(tg_user.id)
@@ -115,19 +116,31 @@ class UserMiddleware(BaseMiddleware):
             if not lookup.done:  # the user is registered within the update, answered or not
                 await lookup.registration()
 
-    async def _register(self, tg_user: TelegramUser) -> Registration | None:
+    async def _register(
+        self, tg_user: TelegramUser, referral_code: str | None = None
+    ) -> Registration | None:
         try:
             return await self._users.register(
                 telegram_id=tg_user.id,
                 username=tg_user.username,
                 first_name=tg_user.first_name,
                 language_code=tg_user.language_code,
+                referral_code=referral_code,
             )
         except Exception:
             record_failure(
                 self._failures, "user_registration", "user registration failed", user_id=tg_user.id
             )
             return None
+
+
+def referral_payload(event: TelegramObject) -> str | None:
+    """`ref_<code>` of `/start ref_<code>`: linked in the registration's own transaction."""
+    message = event.message if isinstance(event, Update) else None
+    words = (message.text or "").split() if message is not None else []
+    if len(words) == 2 and words[0].split("@")[0] == "/start":
+        return words[1] if words[1].startswith(REFERRAL_PREFIX) else None
+    return None
 
 
 def defers_registration(event: TelegramObject) -> bool:
