@@ -11,7 +11,8 @@ An answer never waits on the database: for a message that is not a command (the 
 photos) the registration runs *beside* the handler instead of before it. `user` is then None
 at first and the language the one this process last saw for the user (else Telegram's); a
 handler flagged `AI_REQUEST` answers at once and awaits `user_lookup.wait()` afterwards, for
-the award; any other handler gets its user from `RegisteredUserGuard` as before. Commands and
+the award (its `user` argument is None until then); one flagged `AI_REQUEST | NEEDS_USER`, and
+any other handler, gets its user from `RegisteredUserGuard` before it runs. Commands and
 buttons register first: they show or move points, and every wait on the database is bounded
 (DB_*_TIMEOUT_SECONDS).
 
@@ -167,8 +168,10 @@ class RegisteredUserGuard(BaseMiddleware):
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         lookup: UserLookup | None = data.get("user_lookup")
-        if data.get("user") is None and lookup is not None and not get_flag(data, "ai_request"):
-            # Registration ran beside the filters; a handler that is no AI request waits for it.
+        waits = not get_flag(data, "ai_request") or get_flag(data, "needs_user")
+        if data.get("user") is None and lookup is not None and waits:
+            # Registration ran beside the filters; a handler that is no AI request (or one that
+            # cannot work without the user) waits for it.
             fill_user(data, await lookup.registration(), data.get("language", "en"))
             user = data["user"]
             data["is_admin"] = data.get("is_admin", False) or bool(user and user.is_admin)
