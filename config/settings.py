@@ -64,6 +64,15 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(default=10, ge=1, le=200, alias="DB_POOL_SIZE")
     # DATABASE_URL is a PgBouncer in transaction mode: asyncpg's statement cache off.
     db_pgbouncer: bool = Field(default=False, alias="DB_PGBOUNCER")
+    # Bounded waits on the database (src/database/engine.py, docs/RELIABILITY.md): a connection
+    # (or a free pool slot), a statement (0: none), a row lock.
+    db_connect_timeout_seconds: float = Field(
+        default=5, gt=0, le=120, alias="DB_CONNECT_TIMEOUT_SECONDS"
+    )
+    db_statement_timeout_seconds: float = Field(
+        default=15, ge=0, le=3600, alias="DB_STATEMENT_TIMEOUT_SECONDS"
+    )
+    db_lock_timeout_seconds: float = Field(default=3, gt=0, le=600, alias="DB_LOCK_TIMEOUT_SECONDS")
     # Group commit of ledger movements (src/services/earn_batcher.py): on unless "false".
     points_batching: bool = Field(default=True, alias="POINTS_BATCHING")
     points_batch_size: int = Field(default=64, ge=1, le=1000, alias="POINTS_BATCH_SIZE")
@@ -144,6 +153,8 @@ class Settings(BaseSettings):
     exchange_cache_seconds: float = Field(default=30, ge=0, le=3600, alias="EXCHANGE_CACHE_SECONDS")
     # Processes that draw charts off the event loop; 0 draws in a thread of the bot itself.
     chart_render_processes: int = Field(default=2, ge=0, le=32, alias="CHART_RENDER_PROCESSES")
+    # AI requests (chat, vision, chart) one user may have in flight at once, per bot process.
+    ai_requests_per_user: int = Field(default=1, ge=1, le=100, alias="AI_REQUESTS_PER_USER")
 
     # Rules and time
     timezone: str = Field(default="UTC", alias="TIMEZONE")
@@ -190,11 +201,11 @@ class Settings(BaseSettings):
         return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator(
-        "telegram_api_base", "webhook_url", "llm_base_url", "public_base_url", "exchange_api_url"
         "telegram_api_base",
         "webhook_url",
         "llm_base_url",
         "public_base_url",
+        "exchange_api_url",
         "nowpayments_api_base",
         "toncenter_api_base",
     )

@@ -26,7 +26,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from config.points_config import PointsRules, load_points_rules
 from config.settings import PROJECT_ROOT, Settings
 from src.bot.fsm_storage import SharedStateStorage
-from src.database.engine import create_engine, create_session_factory, resolve_database_urls
+from src.database.engine import (
+    DbTimeouts,
+    create_engine,
+    create_session_factory,
+    resolve_database_urls,
+)
 from src.payment_assembly import build_gateways, build_nowpayments_ipn, build_ton_poller
 from src.services.admin_service import AdminService
 from src.services.analytics_service import AnalyticsService
@@ -108,18 +113,18 @@ def build_context(
     database_url: str | None = None,
     engine: AsyncEngine | None = None,
     clock: Clock | None = None,
+    statements: bool = True,
 ) -> AppContext:
     """Wire everything from settings. Raises PointsConfigError on a bad rules file.
 
     `engine` shares an existing engine (it is then not disposed by `close()`); `clock` replaces
-    the wall and database clocks (tests). Nothing here connects: the first query does.
+    the wall and database clocks (tests); `statements=False`: no statement timeout (the
+    audit reads the whole ledger). Nothing here connects: the first query does.
     """
     rules = load_points_rules(settings.points_config_file)
     url, migration_url = database_urls(settings, database_url, engine)
     own_engine = engine is None
-    engine = engine or create_engine(
-        url, pool_size=settings.db_pool_size, pgbouncer=settings.db_pgbouncer
-    )
+    engine = engine or build_engine(settings, url, statements=statements)
     sessions = create_session_factory(engine)
     ranks = build_ranks(settings, engine)
     points = build_points(settings, engine, sessions, rules, ranks, clock)
@@ -217,6 +222,14 @@ def build_jobs(engine: AsyncEngine, failures: FailureCounter, quotas: QuotaServi
     jobs = JobRunner(engine, failures)
     jobs.add(quotas.purge_job())  # old quota counters and slots
     return jobs
+
+
+def build_engine(settings: Settings, url: str, *, statements: bool = True) -> AsyncEngine:
+    """The process's engine: every wait on the database bounded (DB_*_TIMEOUT_SECONDS)."""
+    timeouts = DbTimeouts.of(settings, statements=statements)
+    return create_engine(
+        url, pool_size=settings.db_pool_size, timeouts=timeouts, pgbouncer=settings.db_pgbouncer
+    )
 
 
 def build_ranks(settings: Settings, engine: AsyncEngine) -> RankService:

@@ -9,6 +9,8 @@ from aiogram.client.session.base import BaseSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 
+from src.bot.middlewares.audience import ReplyInGroups
+
 
 def create_bot(
     token: str, *, api_base: str | None = None, session: BaseSession | None = None
@@ -20,4 +22,6 @@ def create_bot(
     """
     if session is None and api_base:
         session = AiohttpSession(api=TelegramAPIServer.from_base(api_base))
-    return Bot(token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
+    bot = Bot(token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
+    bot.session.middleware(ReplyInGroups())  # in groups, answers reply to what they answer
+    return bot

@@ -11,6 +11,8 @@ from config.settings import Settings
 from src.bootstrap import AppContext
 from src.bot.albums import AlbumCollector
 from src.bot.handlers import create_routers
+from src.bot.middlewares.ai_limit import AIRequestLimiter
+from src.bot.middlewares.audience import AudienceGate
 from src.bot.middlewares.inflight import InFlightTracker
 from src.bot.middlewares.metrics import UpdateMetrics
 from src.bot.middlewares.user import RegisteredUserGuard, UserMiddleware
@@ -66,13 +68,19 @@ def create_dispatcher(context: AppContext) -> Dispatcher:
     # Outer update middlewares run for every update, before any filter.
     dispatcher.update.outer_middleware(UpdateMetrics())
     dispatcher.update.outer_middleware(tracker)
+    # What is not for the bot (group chatter, service messages, senders that are no person)
+    # stops here, before anyone is registered.
+    dispatcher.update.outer_middleware(AudienceGate())
     dispatcher.update.outer_middleware(
         UserMiddleware(context.users, context.settings.admin_ids, context.failures)
     )
-    # Inner middlewares apply to the handlers of every router included below.
+    # Inner middlewares apply to the handlers of every router included below. The AI limit
+    # first: a refused request waits for nothing, not even the user's row.
+    limiter = AIRequestLimiter(context.settings.ai_requests_per_user)
     guard = RegisteredUserGuard()
-    dispatcher.message.middleware(guard)
-    dispatcher.callback_query.middleware(guard)
+    for observer in (dispatcher.message, dispatcher.callback_query):
+        observer.middleware(limiter)
+        observer.middleware(guard)
     dispatcher.include_routers(*create_routers())
     dispatcher.shutdown.register(_drain_in_flight)
     return dispatcher

@@ -13,8 +13,35 @@ from collections.abc import Iterator
 import asyncpg
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 
 DEPLOYMENT_DOC = "docs/DEPLOYMENT.md"
+
+
+# lock_timeout and statement_timeout (DB_LOCK_TIMEOUT_SECONDS, DB_STATEMENT_TIMEOUT_SECONDS)
+_BOUNDED_WAITS = {"55P03": "lock timeout", "57014": "statement timeout"}
+_UNREACHABLE = (
+    OSError,  # ConnectionRefusedError, and TimeoutError (asyncpg's connect timeout)
+    asyncpg.exceptions.ConnectionDoesNotExistError,
+    asyncpg.exceptions.InterfaceError,
+    asyncpg.exceptions.InternalClientError,
+    asyncpg.exceptions.CannotConnectNowError,
+    asyncpg.exceptions.AdminShutdownError,
+)
+
+
+def database_unavailable(exc: BaseException) -> str | None:
+    """A short reason when `exc` is the database being unreachable, hung or locked: a bounded,
+    expected failure ("lock timeout", "statement timeout", "unreachable"); else None."""
+    for error in _causes(exc):
+        state = getattr(error, "sqlstate", None)
+        if state in _BOUNDED_WAITS:
+            return _BOUNDED_WAITS[state]
+        if isinstance(error, SQLAlchemyTimeoutError):
+            return "no free connection"
+        if isinstance(error, _UNREACHABLE):
+            return "unreachable"
+    return None
 
 
 def _causes(exc: BaseException) -> Iterator[BaseException]:

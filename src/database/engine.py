@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -46,18 +49,76 @@ def resolve_database_url(
     return owner_url if owner else app
 
 
-def create_engine(url: str, *, pool_size: int = 10, pgbouncer: bool = False) -> AsyncEngine:
-    """`pgbouncer`: the URL is a PgBouncer in transaction mode. asyncpg's statement cache is
+@dataclass(frozen=True, slots=True)
+class DbTimeouts:
+    """How long a process may wait on the database, in seconds (docs/RELIABILITY.md).
+
+    `connect`: a new connection (asyncpg's connect timeout) and a free pool slot; `statement`:
+    the server's `statement_timeout`, and asyncpg's `command_timeout` a second later for a
+    server that stops answering altogether (0: neither); `lock`: the server's `lock_timeout`.
+    """
+
+    connect: float = 5
+    statement: float = 15
+    lock: float = 3
+
+    @classmethod
+    def of(cls, settings: Settings, *, statements: bool = True) -> DbTimeouts:
+        """The settings' timeouts; `statements=False` for operator commands (audit, rebuilds)
+        that may legitimately read for minutes."""
+        return cls(
+            connect=settings.db_connect_timeout_seconds,
+            statement=settings.db_statement_timeout_seconds if statements else 0,
+            lock=settings.db_lock_timeout_seconds,
+        )
+
+    def connect_args(self, *, server_side: bool = True) -> dict[str, Any]:
+        """asyncpg's connect arguments. `server_side=False` (PgBouncer in transaction mode,
+        which refuses these startup parameters): the client-side bounds only; set
+        `lock_timeout` and `statement_timeout` on the database role instead."""
+        server = {"lock_timeout": _ms(self.lock)}
+        args: dict[str, Any] = {"timeout": self.connect}
+        if self.statement:
+            server["statement_timeout"] = _ms(self.statement)
+            args["command_timeout"] = self.statement + 1
+        if server_side:
+            args["server_settings"] = server
+        return args
+
+
+def _ms(seconds: float) -> str:
+    return str(max(1, round(seconds * 1000)))
+
+
+def create_engine(
+    url: str,
+    *,
+    pool_size: int = 10,
+    timeouts: DbTimeouts | None = None,
+    pgbouncer: bool = False,
+) -> AsyncEngine:
+    """`timeouts`: bounded waits (the bot's and the API's engine); None: asyncpg's defaults
+    (benchmarks and tools that own their database).
+
+    `pgbouncer`: the URL is a PgBouncer in transaction mode. asyncpg's statement cache is
     then off: its named statements live on one server connection, and the next transaction
     may get another ("prepared statement ... does not exist"); without the cache asyncpg
     sends each statement's Parse with its Bind and Execute (docs/SCALING.md)."""
+    connect_args: dict[str, Any] = {}
+    extra: dict[str, Any] = {}
+    if timeouts is not None:
+        connect_args = timeouts.connect_args(server_side=not pgbouncer)
+        extra["pool_timeout"] = timeouts.connect
+    if pgbouncer:
+        connect_args["statement_cache_size"] = 0
     return create_async_engine(
         url,
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_pre_ping=False,  # a ping is a round trip on every checkout: too dear for the earn path
         pool_recycle=1800,
-        connect_args={"statement_cache_size": 0} if pgbouncer else {},
+        connect_args=connect_args,
+        **extra,
     )
 
 

@@ -6,12 +6,14 @@ logged with context and counted here, so operators can see them (logs, status, t
 
 from __future__ import annotations
 
+import sys
 from collections import Counter
 from collections.abc import Awaitable
 from typing import Any, TypeVar
 
 import structlog
 
+from src.database.connection_errors import database_unavailable
 from src.metrics import FAILURES_ABSORBED
 
 log = structlog.get_logger(__name__)
@@ -41,6 +43,29 @@ async def absorb(
     try:
         return await call
     except Exception:
-        total = failures.inc(kind)
-        log.exception("non-blocking failure absorbed", kind=kind, failures_total=total, **context)
+        record_failure(failures, kind, "non-blocking failure absorbed", **context)
         return None
+
+
+def record_failure(failures: FailureCounter, kind: str, message: str, **context: Any) -> int:
+    """Count and log the exception being handled (call it from an `except` block).
+
+    A database that is unreachable, hung or locked is an expected, bounded failure: one error
+    line with the reason, no traceback (rendering one can hold the event loop for a second,
+    every user's answer with it). Anything else keeps its traceback.
+    """
+    error = sys.exc_info()[1]
+    total = failures.inc(kind)
+    reason = database_unavailable(error) if error is not None else None
+    if reason is None:
+        log.exception(message, kind=kind, failures_total=total, **context)
+    else:
+        log.error(
+            message,
+            kind=kind,
+            reason=reason,
+            error=repr(error)[:300],
+            failures_total=total,
+            **context,
+        )
+    return total

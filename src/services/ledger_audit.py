@@ -136,7 +136,7 @@ async def _main() -> int:
     from config.settings import get_settings
     from src.bootstrap import build_context
 
-    context = build_context(get_settings())
+    context = build_context(get_settings(), statements=False)
     try:
         report = await audit_ledger(context.engine, context.rules, context.settings.timezone)
     finally:

@@ -15,7 +15,7 @@ from src.services.failures import FailureCounter, absorb
 from src.services.points_service import PointsService
 from src.services.points_types import PointsOutcome
 from src.services.user_service import REFERRAL_PREFIX, UserService
-from src.services.user_types import ReferralRefusal, UserProfile
+from src.services.user_types import ReferralRefusal, ReferralResult, UserProfile
 
 log = structlog.get_logger(__name__)
 
@@ -42,11 +42,20 @@ class OnboardingService:
         self._points = points
         self._failures = failures
 
-    async def welcome(self, *, user: UserProfile, payload: str, brand_new: bool) -> Welcome:
-        """`payload` is what followed /start (a deep link such as `ref_<code>`, or nothing)."""
+    async def welcome(
+        self,
+        *,
+        user: UserProfile,
+        payload: str,
+        brand_new: bool,
+        linked: ReferralResult | None = None,
+    ) -> Welcome:
+        """`payload` is what followed /start (a deep link such as `ref_<code>`, or nothing);
+        `linked`: the link already decided with the registration, in its transaction
+        (`UserService.register(referral_code=...)`); without it the link is decided here."""
         referral = None
         if payload.strip().startswith(REFERRAL_PREFIX):
-            referral = await self._apply_referral(user, payload.strip(), brand_new)
+            referral = await self._apply_referral(user, payload.strip(), brand_new, linked)
         daily = await absorb(
             self._failures,
             "points",
@@ -57,9 +66,9 @@ class OnboardingService:
         return Welcome(referral=referral, daily=daily, next_day_in=self._points.until_next_day())
 
     async def _apply_referral(
-        self, user: UserProfile, payload: str, brand_new: bool
+        self, user: UserProfile, payload: str, brand_new: bool, linked: ReferralResult | None
     ) -> ReferralOutcome:
-        result = await self._users.attach_referrer(
+        result = linked or await self._users.attach_referrer(
             user_id=user.telegram_id, code=payload, brand_new=brand_new
         )
         if result.referrer_id is None:

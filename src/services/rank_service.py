@@ -199,7 +199,7 @@ async def _rebuild_configured() -> str:
     from config.settings import get_settings
     from src.bootstrap import build_context, prepare_database
 
-    context = build_context(get_settings())
+    context = build_context(get_settings(), statements=False)
     try:
         await prepare_database(context)
         started = time.perf_counter()

@@ -7,6 +7,7 @@ link) can be referred; self-referral is refused; a link that would close a loop 
 from __future__ import annotations
 
 import secrets
+from collections import OrderedDict
 from collections.abc import Callable
 from datetime import datetime
 
@@ -22,6 +23,7 @@ log = structlog.get_logger(__name__)
 SUPPORTED_LANGUAGES = ("ru", "en")
 REFERRAL_PREFIX = "ref_"
 _CODE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no look-alikes (l/1, o/0, i)
+LANGUAGE_MEMORY = 100_000  # users whose language the process remembers (about 10 MB)
 
 
 def language_from_telegram(language_code: str | None) -> str:
@@ -42,6 +44,18 @@ class UserService:
     ) -> None:
         self._sessions = session_factory
         self._clock = clock
+        self._languages: OrderedDict[int, str] = OrderedDict()
+
+    def known_language(self, telegram_id: int) -> str | None:
+        """The language this process last read or wrote for the user, without a query: what
+        an answer that must not wait on the database speaks (None: not seen yet)."""
+        return self._languages.get(telegram_id)
+
+    def _remember(self, telegram_id: int, language: str) -> None:
+        self._languages[telegram_id] = language
+        self._languages.move_to_end(telegram_id)
+        if len(self._languages) > LANGUAGE_MEMORY:
+            self._languages.popitem(last=False)
 
     async def register(
         self,
@@ -50,9 +64,15 @@ class UserService:
         username: str | None = None,
         first_name: str | None = None,
         language_code: str | None = None,
+        referral_code: str | None = None,
     ) -> Registration:
-        """Create the user on first contact, else refresh name and last-seen. Idempotent."""
+        """Create the user on first contact, else refresh name and last-seen. Idempotent.
+
+        `referral_code` (what followed `/start`, e.g. `ref_<code>`): the link is decided in the
+        same transaction as the registration, so a failure between the two loses neither: both
+        roll back, and the update delivered again finds the user still brand-new."""
         now = self._clock() if self._clock else None
+        referral = None
         async with self._sessions() as session, session.begin():
             created = False
             for attempt in range(1, 6):
@@ -80,29 +100,37 @@ class UserService:
                     first_name=first_name,
                     now=now,
                 )
+            if referral_code is not None:
+                referral = await self._link(session, telegram_id, referral_code, created)
             row = await user_queries.get_user(session, telegram_id)
         assert row is not None
+        self._remember(telegram_id, row.language)
         if created:
             log.info("user registered", user_id=telegram_id, language=row.language)
-        return Registration(user=UserProfile.of(row), created=created)
+        return Registration(user=UserProfile.of(row), created=created, referral=referral)
 
     async def attach_referrer(self, *, user_id: int, code: str, brand_new: bool) -> ReferralResult:
         """Link a brand-new user to the owner of `code`. The bonus is paid by PointsService."""
-        code = code.removeprefix(REFERRAL_PREFIX).strip().lower()
         async with self._sessions() as session, session.begin():
-            referrer = await user_queries.find_by_referral_code(session, code) if code else None
-            if referrer is None:
-                return ReferralResult(None, ReferralRefusal.UNKNOWN_CODE)
-            if referrer.telegram_id == user_id:
-                return ReferralResult(None, ReferralRefusal.SELF)
-            user = await user_queries.get_user(session, user_id)
-            if user is None or not brand_new:
-                return ReferralResult(None, ReferralRefusal.NOT_NEW)
-            if user.referrer_id is not None:
-                return ReferralResult(None, ReferralRefusal.ALREADY_REFERRED)
-            if user_id in await user_queries.referrer_chain(session, referrer.telegram_id):
-                return ReferralResult(None, ReferralRefusal.LOOP)
-            user.referrer_id = referrer.telegram_id
+            return await self._link(session, user_id, code, brand_new)
+
+    async def _link(
+        self, session: AsyncSession, user_id: int, code: str, brand_new: bool
+    ) -> ReferralResult:
+        code = code.removeprefix(REFERRAL_PREFIX).strip().lower()
+        referrer = await user_queries.find_by_referral_code(session, code) if code else None
+        if referrer is None:
+            return ReferralResult(None, ReferralRefusal.UNKNOWN_CODE)
+        if referrer.telegram_id == user_id:
+            return ReferralResult(None, ReferralRefusal.SELF)
+        user = await user_queries.get_user(session, user_id)
+        if user is None or not brand_new:
+            return ReferralResult(None, ReferralRefusal.NOT_NEW)
+        if user.referrer_id is not None:
+            return ReferralResult(None, ReferralRefusal.ALREADY_REFERRED)
+        if user_id in await user_queries.referrer_chain(session, referrer.telegram_id):
+            return ReferralResult(None, ReferralRefusal.LOOP)
+        user.referrer_id = referrer.telegram_id
         log.info("referral linked", user_id=user_id, referrer_id=referrer.telegram_id)
         return ReferralResult(referrer.telegram_id, None)
 
@@ -114,6 +142,7 @@ class UserService:
             if user is None:
                 raise LookupError(f"unknown user {user_id}")
             user.language = language
+        self._remember(user_id, language)
 
     async def get(self, user_id: int) -> UserProfile | None:
         async with self._sessions() as session:

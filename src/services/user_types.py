@@ -68,6 +68,9 @@ class UserProfile:
 class Registration:
     user: UserProfile
     created: bool  # True only for the call that created the user ("brand-new", SPEC 6)
+    # The referral link that came with this registration (`/start ref_<code>`), decided in the
+    # same transaction; None when none came.
+    referral: ReferralResult | None = None
 
 
 class ReferralRefusal(StrEnum):

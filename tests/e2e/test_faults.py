@@ -167,7 +167,10 @@ def events(log_file: Path) -> list[dict[str, Any]]:
 async def test_kill_9_under_chat_load_then_start(
     tmp_path: Path, telegram: FakeTelegram, llm: FakeOpenAI, data_dir: Path
 ) -> None:
-    env = env_for(tmp_path, telegram, llm, data_dir)
+    # Each user asks every second, so after the start the backlog holds several questions of
+    # one user at once: with the default AI_REQUESTS_PER_USER=1 all but one would be told to
+    # wait (tests/bot/test_ai_request_limit.py); this test is about the kill, not that limit.
+    env = env_for(tmp_path, telegram, llm, data_dir, AI_REQUESTS_PER_USER="100")
     urls = app_urls(data_dir)
     llm.mode, llm.delay = "slow", 0.3  # answers overlap: some are in flight at the kill
     first = await start_bot(env, tmp_path / "first", telegram)

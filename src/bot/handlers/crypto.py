@@ -20,6 +20,7 @@ from aiogram.utils.chat_action import ChatActionSender
 from config.points_config import RequestAction, TransactionType
 from src.bootstrap import AppContext
 from src.bot.keyboards.chart import ChartCb, chart_keyboard
+from src.bot.middlewares.user import AI_REQUEST
 from src.bot.quota_gate import within_quota
 from src.bot.replies import congratulate_level_up
 from src.bot.screens import alert, already_shown
@@ -44,8 +45,6 @@ from src.services.user_types import UserProfile
 
 log = structlog.get_logger(__name__)
 
-# The chart handlers are analysis requests (one in flight per user, where that is enforced).
-AI_REQUEST = {"ai_request": True}
 _UNAVAILABLE = {
     "down": "chart-exchange-down",
     "timeout": "chart-exchange-timeout",

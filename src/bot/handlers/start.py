@@ -10,7 +10,7 @@ from aiogram.types import Message
 
 from config.points_config import PointsRules
 from src.bot.keyboards.points import welcome_keyboard
-from src.bot.middlewares.user import NEEDS_USER
+from src.bot.middlewares.user import NEEDS_USER, UserLookup
 from src.bot.replies import congratulate_level_up, notify
 from src.bot.views.points import daily_text
 from src.locales import Translator, translator
@@ -32,12 +32,19 @@ async def cmd_start(
     bot: Bot,
     t: Translator,
     user: UserProfile,
-    user_created: bool,
+    user_lookup: UserLookup,
     onboarding: OnboardingService,
     rules: PointsRules,
 ) -> None:
+    # Done before the handler (a command); with `ref_<code>` it decided the link in its own
+    # transaction, so a failure between registration and link lost neither.
+    registration = await user_lookup.registration()
+    user_created = bool(registration and registration.created)
     welcome = await onboarding.welcome(
-        user=user, payload=command.args or "", brand_new=user_created
+        user=user,
+        payload=command.args or "",
+        brand_new=user_created,
+        linked=registration.referral if registration else None,
     )
     name = escape(message.from_user.first_name if message.from_user else "")
     lines = [t("start-welcome-new" if user_created else "start-welcome-back", name=name)]

@@ -21,11 +21,12 @@ from aiogram.utils.chat_action import ChatActionSender
 from config.points_config import RequestAction, TransactionType
 from src.bootstrap import AppContext
 from src.bot.albums import AlbumCollector
+from src.bot.middlewares.user import AI_REQUEST, USER_WAIT_SECONDS, UserLookup
 from src.bot.pictures import Picture, PictureRefused, fetch, picture_in
 from src.bot.quota_gate import within_quota
 from src.bot.replies import congratulate_level_up
 from src.bot.text_split import split_escaped
-from src.locales import Translator
+from src.locales import Translator, translator
 from src.metrics import VISION_REQUESTS
 from src.services.failures import absorb
 from src.services.llm_client import (
@@ -34,14 +35,12 @@ from src.services.llm_client import (
     LLMNotConfiguredError,
     LLMTimeoutError,
 )
-from src.services.user_types import UserProfile
 from src.services.vision_images import ImageTooLargeError, ImageUnreadableError, prepare_images
 
 log = structlog.get_logger(__name__)
 
-# The AI call flag (one AI request in flight per user). Album parts are collected by a handler
-# without it: the second part arrives while the first waits for the rest, and must get in.
-AI_REQUEST = {"ai_request": True}
+# The photo handler is an AI request (one in flight per user). Album parts are collected by a
+# handler without the flag: the second part arrives while the first waits for the rest.
 
 
 @dataclass(frozen=True)
@@ -57,32 +56,32 @@ async def on_picture(
     message: Message,
     bot: Bot,
     t: Translator,
-    user: UserProfile | None,
+    user_lookup: UserLookup,
     llm: LLMClient,
     context: AppContext,
 ) -> None:
-    await _answer_messages([message], bot, t, user, llm, context)
+    await _answer_messages([message], bot, t, user_lookup, llm, context)
 
 
 async def on_album_part(
     message: Message,
     bot: Bot,
     t: Translator,
-    user: UserProfile | None,
+    user_lookup: UserLookup,
     llm: LLMClient,
     context: AppContext,
     albums: AlbumCollector,
 ) -> None:
     parts = await albums.collect(message)
     if parts is not None:  # this part arrived first: it answers for the whole album
-        await _answer_messages(parts, bot, t, user, llm, context)
+        await _answer_messages(parts, bot, t, user_lookup, llm, context)
 
 
 async def _answer_messages(
     parts: list[Message],
     bot: Bot,
     t: Translator,
-    user: UserProfile | None,
+    user_lookup: UserLookup,
     llm: LLMClient,
     context: AppContext,
 ) -> None:
@@ -104,7 +103,7 @@ async def _answer_messages(
         pictures=pictures,
         question=caption or t("vision-default-question"),
     )
-    await serve(request, first, bot, t, user, llm, context)
+    await serve(request, first, bot, t, user_lookup, llm, context)
 
 
 async def serve(
@@ -112,13 +111,17 @@ async def serve(
     reply_to: Message,
     bot: Bot,
     t: Translator,
-    user: UserProfile | None,
+    user_lookup: UserLookup,
     llm: LLMClient,
     context: AppContext,
 ) -> None:
     """Quota, download, check, ask the AI, answer, award: every picture request goes through
     here (an album takes one slot, keyed by the message answered)."""
     key = f"vision_req:{request.chat_id}:{request.message_id}"
+    # The sender is registered beside this handler: waited for briefly, for the quota's tier.
+    known = await user_lookup.wait_briefly(USER_WAIT_SECONDS)
+    if known is not None and user_lookup.language_unknown:
+        t = translator(known.language)
 
     async def answer() -> bool:
         async with ChatActionSender.typing(bot=bot, chat_id=request.chat_id):
@@ -131,13 +134,13 @@ async def serve(
 
     refuse = reply_to.answer
     if not await within_quota(
-        context.quotas, user, RequestAction.VISION, key, t=t, refuse=refuse, serve=answer
+        context.quotas, known, RequestAction.VISION, key, t=t, refuse=refuse, serve=answer
     ):
         return
     VISION_REQUESTS.labels("answered").inc()
     log.info("pictures analysed", user_id=request.user_id, pictures=len(request.pictures))
 
-    if user is None:  # the database is unreachable; already logged and counted
+    if (known or await user_lookup.wait()) is None:  # database unreachable: logged, counted
         return
     outcome = await absorb(
         context.failures,

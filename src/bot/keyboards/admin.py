@@ -12,6 +12,7 @@ from typing import Final
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
+from src.bot.keyboards.fields import Page
 from src.locales import Translator
 
 ADMIN_PREFIX: Final = "adm"
@@ -66,27 +67,27 @@ class UsageCb(CallbackData, prefix="adm_hp"):
 
 
 class UserCardCb(CallbackData, prefix="adm_us"):
-    user_id: int
-    page: int = 0
+    user_id: int  # the admin service answers "unknown user" to any id, however forged
+    page: Page = 0
     fresh: bool = False  # True: send the card as a new message (keeps a result message intact)
 
 
 class QuickGrantCb(CallbackData, prefix="adm_qg"):
-    user_id: int
+    user_id: int  # the admin service answers "unknown user" to any id, however forged
     amount: int
 
 
 class QuickDeductCb(CallbackData, prefix="adm_qd"):
-    user_id: int
+    user_id: int  # the admin service answers "unknown user" to any id, however forged
     amount: int
 
 
 class ConfirmCb(CallbackData, prefix="adm_ok"):
-    action_id: int
+    action_id: int  # unknown or forged ids get the service's "no such action" alert
 
 
 class CancelCb(CallbackData, prefix="adm_no"):
-    action_id: int
+    action_id: int  # unknown or forged ids get the service's "no such action" alert
 
 
 def is_admin_callback(data: str | None) -> bool:

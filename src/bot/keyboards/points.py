@@ -7,6 +7,7 @@ from enum import StrEnum
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, WebAppInfo
 
+from src.bot.keyboards.fields import Page
 from src.bot.keyboards.payments import SubAction, SubCb
 from src.locales import Translator
 
@@ -21,7 +22,7 @@ class PointsAction(StrEnum):
 
 class PointsCb(CallbackData, prefix="pts"):
     action: PointsAction
-    page: int = 0
+    page: Page = 0
 
 
 class LanguageCb(CallbackData, prefix="lang"):

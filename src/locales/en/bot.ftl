@@ -220,3 +220,6 @@ quota-item = { $used }/{ $unit }
 quota-item-unlimited = { $unit } (no limit)
 points-quota = 📊 Today: { $items }
 points-quota-unlimited = 📊 Today: { $items } (no daily limits)
+ai-busy = ⏳ Still answering your previous question: please wait for it, then ask again.
+button-not-yours = This button belongs to the person it was shown to. Send the command yourself to get your own.
+anonymous-sender = 🙈 I can only help people with their own account: please send this from your own account, not as the group or a channel.
