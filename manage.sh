@@ -168,42 +168,62 @@ service_start() {
     start_instance "$name" "$name"
     return
   fi
+  "$PY" "${SERVICE_ARGS[@]}" --worker "0/$count" --check || return 1
   mkdir -p "$RUN_DIR"
   echo "$count" >"$RUN_DIR/$name.workers"
-  # One after another: worker 0 migrates and sets the webhook before the others join it.
-  for ((i = 0; i < count; i++)); do
-    if ! start_instance "$name" "$name.$i" --worker "$i/$count"; then
-      service_stop "$name" >/dev/null  # all workers or none
-      return 1
-    fi
-  done
+  # Worker 0 first: it migrates and sets the webhook; then the others start together.
+  launch_instance "$name" "$name.0" --worker "0/$count"
+  local code=0
+  await_instance "$name" "$name.0" || code=1
+  if [ "$code" -eq 0 ]; then
+    for ((i = 1; i < count; i++)); do launch_instance "$name" "$name.$i" --worker "$i/$count"; done
+    for ((i = 1; i < count; i++)); do await_instance "$name" "$name.$i" || code=1; done
+  fi
+  if [ "$code" -ne 0 ]; then
+    service_stop "$name" >/dev/null  # all workers or none
+    return 1
+  fi
 }
 
-# start_instance SERVICE INSTANCE [extra args for it]
+# start_instance SERVICE INSTANCE [extra args for it]: refuse early, start, wait until it serves.
 start_instance() {
+  local name="$1" instance="$2"
+  # Refuse early, in this terminal, on what would stop the service anyway (token, settings).
+  "$PY" "${SERVICE_ARGS[@]}" "${@:3}" --check || return 1
+  launch_instance "$@"
+  await_instance "$name" "$instance"
+}
+
+declare -A OUT_BEFORE=()  # per instance: the size of its .out before this start
+
+# launch_instance SERVICE INSTANCE [extra args]: start it in the background, pidfile written.
+launch_instance() {
   local name="$1" instance="$2" pid
   shift 2
-  # Refuse early, in this terminal, on what would stop the service anyway (token, settings).
-  "$PY" "${SERVICE_ARGS[@]}" "$@" --check || return 1
   mkdir -p "$RUN_DIR" "$LOG_DIR"
-  local ready="$RUN_DIR/$instance.ready" out="$LOG_DIR/$instance.out" before
+  local ready="$RUN_DIR/$instance.ready" out="$LOG_DIR/$instance.out"
   rm -f "$ready"
-  before="$(stat -c %s "$out" 2>/dev/null || echo 0)"  # what this start adds to $out comes after
+  OUT_BEFORE[$instance]="$(stat -c %s "$out" 2>/dev/null || echo 0)"  # what this start adds comes after
   SYNTRA_READY_FILE="$ready" nohup "$PY" "${SERVICE_ARGS[@]}" "$@" >>"$out" 2>&1 </dev/null &
   pid=$!
   echo "$pid" >"$RUN_DIR/$instance.pid"
-  # Wait until it serves (it touches $ready once started up: migrations applied; the bot's
-  # commands set and polling or webhook on; the API's port bound) or ends (bad setting,
-  # database down, token refused), so the
-  # exit code tells which. A start slower than 60 s is reported, not treated as a failure.
-  local waited=0
+}
+
+# await_instance SERVICE INSTANCE: wait until it serves (it touches its ready file once
+# started up: migrations applied; the bot's commands set and polling or webhook on; the API's
+# port bound) or ends (bad setting, database down, token refused), so the exit code tells
+# which. A start slower than 60 s is reported, not treated as a failure.
+await_instance() {
+  local name="$1" instance="$2" pid waited=0
+  local ready="$RUN_DIR/$instance.ready" out="$LOG_DIR/$instance.out"
+  pid="$(cat "$RUN_DIR/$instance.pid")"
   while [ ! -f "$ready" ] && [ "$waited" -lt 600 ]; do
     if ! alive "$pid"; then
       rm -f "$RUN_DIR/$instance.pid"
       # The service's own last line says why (bot.py prints one for every expected failure;
       # for a crash it is the exception). One line here; the details are in the log.
       local reason
-      reason="$(tail -c +"$((before + 1))" "$out" | grep -v '^[[:space:]]*$' | tail -n 1 || true)"
+      reason="$(tail -c +"$((${OUT_BEFORE[$instance]:-0} + 1))" "$out" | grep -v '^[[:space:]]*$' | tail -n 1 || true)"
       echo "$instance: failed to start: ${reason#"$name: "} (log: $LOG_DIR/$name.log)" >&2
       return 1
     fi

@@ -45,6 +45,7 @@ class Manage:
         self.env = env
         self.run_dir = run_dir
         self.log_dir = log_dir
+        self.timeout = COMMAND_TIMEOUT
 
     @property
     def pidfile(self) -> Path:
@@ -68,7 +69,7 @@ class Manage:
             stderr=asyncio.subprocess.PIPE,
         )
         try:
-            out, err = await asyncio.wait_for(proc.communicate(), COMMAND_TIMEOUT)
+            out, err = await asyncio.wait_for(proc.communicate(), self.timeout)
         except TimeoutError:
             proc.kill()
             await proc.wait()

@@ -47,6 +47,7 @@ async def manage(
         )
         env["RUN_DIR"] = str(run_dir)
         tool = Manage(env, run_dir, log_dir)
+        tool.timeout = 300.0  # three workers start and stop; slow on a loaded machine
         try:
             yield tool, telegram, hook
         finally:  # never leave a worker behind
