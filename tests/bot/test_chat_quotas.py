@@ -97,7 +97,8 @@ async def test_the_30th_question_is_answered_and_the_31st_refused(
     thirty_first = await harness.send("and now?", user_id=ME, language_code=lang)
 
     assert calls(thirtieth) == [("action", ME, "typing"), ("send", ME, "Answer: gm")]
-    assert calls(thirty_first) == [("send", ME, REFUSED[lang])]  # no typing, no AI call
+    # "typing…" while the quota is asked (the sender is registered beside the handler); no AI call
+    assert calls(thirty_first) == [("action", ME, "typing"), ("send", ME, REFUSED[lang])]
     assert len(fake_llm.requests) == 1
     assert [row.transaction_type for row in await ledger(sessions, ME)] == ["earn_text_request"]
     assert await balance_of(sessions, ME) == 10
@@ -346,10 +347,11 @@ async def test_an_action_outside_the_plan_says_so(
     requests = await harness_for(context).send("gm", user_id=ME, language_code="ru")
 
     assert calls(requests) == [
+        ("action", ME, "typing"),
         (
             "send",
             ME,
             "⏳ Это не входит в тариф FREE.\n📊 Сколько использовано сегодня: /points\n"
             "⭐ Больше каждый день с тарифом: /subscribe",
-        )
+        ),
     ]

@@ -16,7 +16,7 @@ from config.points_config import TransactionType
 from src.api.app import create_api
 from src.bootstrap import AppContext
 from src.bot.local_session import local_bot
-from src.database.models import Payment, PaymentEvent
+from src.database.payment_models import Payment, PaymentEvent
 from src.locales import translator
 from src.services import nowpayments_ipn
 from src.services.payment_types import PendingPurchase, Provider

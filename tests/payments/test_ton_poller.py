@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from config.points_config import TransactionType
 from src.bootstrap import AppContext
-from src.database.models import Payment, PaymentEvent
+from src.database.payment_models import Payment, PaymentEvent
 from src.services.payment_types import PendingPurchase, Provider
 from src.services.ton_poller import JOB_NAME
 from src.services.toncenter import parse_transaction
