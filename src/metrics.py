@@ -10,15 +10,18 @@ never user ids or raw paths, so the number of series stays bounded.
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Final
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
+    CollectorRegistry,
     Counter,
     Histogram,
     generate_latest,
     start_http_server,
 )
+from prometheus_client.multiprocess import MultiProcessCollector
 
 if TYPE_CHECKING:
     from src.services.points_types import PointsOutcome
@@ -94,7 +97,13 @@ def record_points(outcome: PointsOutcome) -> None:
 
 
 def exposition() -> tuple[bytes, str]:
-    """The default registry in Prometheus' text format, with its content type."""
+    """The metrics in Prometheus' text format, with its content type: the default registry,
+    or with several API workers (PROMETHEUS_MULTIPROC_DIR, src/api/workers.py) the sum over
+    every worker, whichever of them answers the scrape."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        return generate_latest(registry), CONTENT_TYPE_LATEST
     return generate_latest(), CONTENT_TYPE_LATEST
 
 
