@@ -121,3 +121,15 @@ def test_batch_flushers_must_fit_the_pool(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setenv("POINTS_BATCH_FLUSHERS", "3")
     with pytest.raises(SettingsError, match="POINTS_BATCH_FLUSHERS must not exceed DB_POOL_SIZE"):
         load_settings(_env_file=None)
+
+
+def test_api_workers_default_to_the_cores_capped(monkeypatch: pytest.MonkeyPatch) -> None:
+    from config.settings import MAX_AUTO_API_WORKERS
+
+    monkeypatch.delenv("API_WORKERS", raising=False)
+    for cores, expected in ((1, 1), (2, 2), (64, MAX_AUTO_API_WORKERS), (None, 1)):
+        monkeypatch.setattr("os.cpu_count", lambda cores=cores: cores)
+        assert load_settings(_env_file=None).api_worker_count == expected
+    assert load_settings(_env_file=None, API_WORKERS="3").api_worker_count == 3
+    with pytest.raises(SettingsError, match="API_WORKERS"):
+        load_settings(_env_file=None, API_WORKERS="-1")
