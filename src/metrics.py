@@ -2,7 +2,9 @@
 
 Each process (the bot, the API) has its own copy of these counters in the default registry:
 the API serves them at `/metrics`, the bot on METRICS_PORT (see docs/API.md). Prometheus adds
-the `job`/`instance` labels that tell the processes apart.
+the `job`/`instance` labels that tell the processes apart. Several API workers share theirs
+through prometheus-client's multiprocess mode (src/api/workers.py), so `/metrics` on any of
+them reports the sum.
 
 Labels only take values from small fixed sets (route templates, transaction types, outcomes),
 never user ids or raw paths, so the number of series stays bounded.

@@ -1,8 +1,9 @@
 """Start the API process: `python -m src.api` (or ./manage.sh start api).
 
-uvicorn serves `create_api(build_context(settings))` on API_HOST:API_PORT, one process (the
-rate limiter and the user cache are in-process; see docs/API.md for running more). Logs go
-to logs/api.log as JSON lines, like the bot's. `--check` only validates the settings.
+uvicorn serves `create_api(build_context(settings))` on API_HOST:API_PORT: in this process
+with API_WORKERS=1, else in API_WORKERS forked workers supervised by this one
+(src/api/workers.py, docs/API.md "Workers"). Logs go to logs/api.log as JSON lines, like
+the bot's. `--check` only validates the settings.
 """
 
 from __future__ import annotations
