@@ -1,7 +1,7 @@
 """RedisLimiter: the token bucket of TokenBucketLimiter on a Redis hash, shared by every API
 worker (two limiters here stand for two workers); a Redis outage lets requests through.
 
-Needs TEST_REDIS_URL (e.g. redis://127.0.0.1:6379/9); skipped without it.
+The shared-bucket tests need TEST_REDIS_URL (e.g. redis://127.0.0.1:6379/9).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from src.api.rate_limit import RedisLimiter
 from src.services.failures import FailureCounter
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL")
-pytestmark = pytest.mark.skipif(
+needs_redis = pytest.mark.skipif(
     not REDIS_URL, reason="set TEST_REDIS_URL (e.g. redis://127.0.0.1:6379/9) to test Redis"
 )
 
@@ -42,6 +42,7 @@ def limiter(prefix: str, *, per_minute: int = 60, burst: int = 3) -> RedisLimite
     )
 
 
+@needs_redis
 async def test_two_workers_draw_from_one_bucket(prefix: str) -> None:
     first, second = limiter(prefix), limiter(prefix)
     try:
@@ -55,6 +56,7 @@ async def test_two_workers_draw_from_one_bucket(prefix: str) -> None:
         await second.aclose()
 
 
+@needs_redis
 async def test_the_bucket_refills_and_expires_once_full(prefix: str) -> None:
     fast = limiter(prefix, per_minute=6000, burst=2)  # 100 tokens a second
     try:
