@@ -249,7 +249,10 @@ async def _touch_once(url: str, auth: Path) -> None:
     async def worker(client: httpx.AsyncClient) -> None:
         while not queue.empty():
             header = queue.get_nowait()
-            response = await client.get(BALANCE_PATH, headers={"Authorization": header})
+            try:
+                response = await client.get(BALANCE_PATH, headers={"Authorization": header})
+            except httpx.RemoteProtocolError:  # a kept-alive connection closed as it was reused
+                response = await client.get(BALANCE_PATH, headers={"Authorization": header})
             response.raise_for_status()
 
     async with httpx.AsyncClient(base_url=url, timeout=30) as client:
