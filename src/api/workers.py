@@ -32,6 +32,7 @@ import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import structlog
@@ -236,7 +237,13 @@ def use_multiprocess_metrics() -> str:
     """A fresh private directory for prometheus-client's multiprocess mode, set in the
     environment. Must run before prometheus_client is imported (it picks its value class
     then): run_workers checks that."""
-    path = tempfile.mkdtemp(prefix="syntra-api-metrics-")
+    parent = tempfile.gettempdir()
+    for stale in Path(parent).glob("syntra-api-metrics-*-*"):
+        # Left by a supervisor that was killed (kill -9 has no cleanup): its pid is gone.
+        pid = stale.name.split("-")[3]
+        if pid.isdigit() and not Path(f"/proc/{pid}").exists() and sys.platform == "linux":
+            shutil.rmtree(stale, ignore_errors=True)
+    path = tempfile.mkdtemp(prefix=f"syntra-api-metrics-{os.getpid()}-", dir=parent)
     os.environ[MULTIPROC_ENV] = path
     return path
 
