@@ -57,7 +57,11 @@ def mark_ready() -> None:
 def open_listener(settings: Settings, *, reuse_port: bool = False) -> socket.socket:
     """API_HOST:API_PORT bound here, not by uvicorn (which exits on a taken port): the failure
     is ours to word. `reuse_port`: a worker's own socket in the SO_REUSEPORT group."""
-    listener = socket.socket(socket.AF_INET6 if ":" in settings.api_host else socket.AF_INET)
+    family = socket.AF_INET6 if ":" in settings.api_host else socket.AF_INET
+    # IPPROTO_TCP named, not 0: asyncio sets TCP_NODELAY only on sockets that say TCP, and
+    # without it a response written in two parts (headers, body) waits for the client's
+    # delayed ACK (40 ms).
+    listener = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     if reuse_port:
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
