@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import re
@@ -63,6 +64,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--threads", type=int, default=1, help="wrk threads")
     parser.add_argument("--users", type=int, default=2_000, help="distinct users in the load")
+    parser.add_argument(
+        "--workers", type=int, default=0, help="API_WORKERS of the server (0: its default)"
+    )
     parser.add_argument("--database-url", help="default: the embedded server's syntra_bench")
     parser.add_argument("--json", type=Path, default=OUT_DIR / "api.json")
     return parser.parse_args(argv)
@@ -117,6 +121,25 @@ def _proc_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def worker_pids(pid: int) -> list[int]:
+    """The API's worker processes (children of the supervisor); [] for a single process."""
+    try:
+        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    except OSError:
+        return []
+    return [int(child) for child in text.split()]
+
+
+def _tree_seconds(pid: int) -> float:
+    """CPU seconds of the API: the process and its workers (a worker that exited in between
+    is lost with its time: none do during a run)."""
+    total = _proc_seconds(pid)
+    for child in worker_pids(pid):
+        with contextlib.suppress(OSError):
+            total += _proc_seconds(child)
+    return total
+
+
 def run_wrk(
     args: argparse.Namespace,
     url: str,
@@ -129,7 +152,7 @@ def run_wrk(
     script = env["BENCH_LUA"] if endpoint == BALANCE_PATH else None
     cmd = ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{seconds}s", "--latency"]
     cmd += ["-s", script] if script else []
-    server0, db0, machine0 = _proc_seconds(server_pid), backend_cpu(dbname), machine_jiffies()
+    server0, db0, machine0 = _tree_seconds(server_pid), backend_cpu(dbname), machine_jiffies()
     children0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.monotonic()
     proc = subprocess.run(
@@ -141,7 +164,7 @@ def run_wrk(
         timeout=seconds + 60,
     )
     elapsed = time.monotonic() - started
-    server1, db1, machine1 = _proc_seconds(server_pid), backend_cpu(dbname), machine_jiffies()
+    server1, db1, machine1 = _tree_seconds(server_pid), backend_cpu(dbname), machine_jiffies()
     children1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     out = proc.stdout
     if proc.returncode != 0:
@@ -165,14 +188,15 @@ def run_wrk(
     )
 
 
-def start_server(db_url: str, port: int, workdir: Path) -> subprocess.Popen[bytes]:
-    """The API as production runs it (JSON log file included), plus the bare endpoint."""
+def start_server(db_url: str, port: int, workdir: Path, workers: int) -> subprocess.Popen[bytes]:
+    """The API as production runs it (JSON log file, API_WORKERS), plus the bare endpoint."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("API_", "LOG_"))}
     env.update(
         BOT_TOKEN=TOKEN,
         DATABASE_URL=db_url,
         API_HOST="127.0.0.1",
         API_PORT=str(port),
+        API_WORKERS=str(workers),
         LOG_DIR=str(workdir),
         LOG_FORMAT="json",
         SYNTRA_READY_FILE=str(workdir / "ready"),
@@ -207,9 +231,16 @@ def auth_file(users: int, path: Path) -> None:
     path.write_text("\n".join(lines) + "\n")
 
 
-async def touch_every_user(url: str, auth: Path) -> None:
-    """One balance request per user: the API refreshes a user's row (name, last seen) on the
-    first request and then once a minute, so the measured runs see the steady state."""
+async def touch_every_user(url: str, auth: Path, passes: int = 1) -> None:
+    """Balance requests for every user, `passes` times on fresh connections: each API worker
+    caches the users it has served (a read, or the registration's write, on first sight),
+    and the kernel picks the worker per connection, so a few passes reach every worker;
+    the measured runs see the steady state."""
+    for _ in range(passes):
+        await _touch_once(url, auth)
+
+
+async def _touch_once(url: str, auth: Path) -> None:
     headers = await asyncio.to_thread(lambda: auth.read_text().splitlines())
     queue: asyncio.Queue[str] = asyncio.Queue()
     for header in headers:
@@ -218,7 +249,10 @@ async def touch_every_user(url: str, auth: Path) -> None:
     async def worker(client: httpx.AsyncClient) -> None:
         while not queue.empty():
             header = queue.get_nowait()
-            response = await client.get(BALANCE_PATH, headers={"Authorization": header})
+            try:
+                response = await client.get(BALANCE_PATH, headers={"Authorization": header})
+            except httpx.RemoteProtocolError:  # a kept-alive connection closed as it was reused
+                response = await client.get(BALANCE_PATH, headers={"Authorization": header})
             response.raise_for_status()
 
     async with httpx.AsyncClient(base_url=url, timeout=30) as client:
@@ -266,11 +300,13 @@ def main(argv: list[str] | None = None) -> int:
     env = {**os.environ, "BENCH_AUTH_FILE": str(workdir / "auth.txt")}
     env["BENCH_LUA"] = str(workdir / "balance.lua")
     port = free_port()
-    server = start_server(db.url, port, workdir)
+    server = start_server(db.url, port, workdir, args.workers)
+    workers = max(1, len(worker_pids(server.pid)))
+    _log(f"API: {workers} process(es)")
     url = f"http://127.0.0.1:{port}"
     try:
         _log("warm-up: every user once (registration refresh, user cache), then both loads")
-        asyncio.run(touch_every_user(url, workdir / "auth.txt"))
+        asyncio.run(touch_every_user(url, workdir / "auth.txt", passes=1 + 3 * (workers > 1)))
         for endpoint in (BARE_PATH, BALANCE_PATH):
             run_wrk(args, url, endpoint, args.warmup, env, server.pid, db.dbname)
         bare, balance = [], []
@@ -286,6 +322,7 @@ def main(argv: list[str] | None = None) -> int:
     ratio = sum(r.requests for r in balance) / sum(r.requests for r in bare)
     p99 = max(r.p99_ms for r in balance)
     print(render(bare, balance, ratio, p99))
+    print(f"\nAPI worker processes: {workers}")
     print(f"\nmachine busy before the run: {quiet if quiet is None else f'{quiet:.2f}'} cores")
     args.json.parent.mkdir(parents=True, exist_ok=True)
     result = {
@@ -293,6 +330,7 @@ def main(argv: list[str] | None = None) -> int:
         "where": db.where,
         "settings": server_settings(db),
         "background_cores": quiet,
+        "api_workers": workers,
         "args": {k: str(v) for k, v in vars(args).items()},
         "bare": [asdict(r) for r in bare],
         "balance": [asdict(r) for r in balance],

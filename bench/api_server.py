@@ -6,7 +6,6 @@ python -m bench.api_server        (settings from the environment, like python -m
 
 from __future__ import annotations
 
-import asyncio
 import sys
 
 from fastapi import FastAPI
@@ -23,7 +22,7 @@ def add_bare_route(app: FastAPI) -> None:
 
 
 def main() -> int:
-    from src.api.__main__ import preflight, serve
+    from src.api.__main__ import preflight, run_api
     from src.logging_config import configure_logging
 
     settings = preflight()
@@ -32,8 +31,8 @@ def main() -> int:
     configure_logging(
         level=settings.log_level, fmt=settings.log_format, log_file=settings.log_dir / "api.log"
     )
-    asyncio.run(serve(settings, extend=add_bare_route))
-    return 0
+    # The same shape as production: API_WORKERS processes (one per core by default).
+    return run_api(settings, extend=add_bare_route)
 
 
 if __name__ == "__main__":

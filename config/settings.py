@@ -6,6 +6,7 @@ stops the process with a message naming the variable instead of failing later.
 
 from __future__ import annotations
 
+import os
 import re
 from enum import StrEnum
 from functools import lru_cache
@@ -44,6 +45,10 @@ class LogFormat(StrEnum):
 class WebhookAck(StrEnum):
     RECEIVED = "received"
     HANDLED = "handled"
+
+
+# API_WORKERS=0 runs one API worker per CPU core, but no more than this many.
+MAX_AUTO_API_WORKERS = 4
 
 
 class SettingsError(RuntimeError):
@@ -98,6 +103,8 @@ class Settings(BaseSettings):
     # The API process (REST + Mini App) and metrics
     api_host: str = Field(default="127.0.0.1", alias="API_HOST")
     api_port: int = Field(default=8000, ge=1, le=65535, alias="API_PORT")
+    # Worker processes serving API_PORT; 0: one per CPU core, at most MAX_AUTO_API_WORKERS.
+    api_workers: int = Field(default=0, ge=0, le=32, alias="API_WORKERS")
     # Where the API is reachable from outside (payment callbacks and links are built from it).
     public_base_url: str | None = Field(default=None, alias="PUBLIC_BASE_URL")
     # The Mini App's address for the /points button; Telegram opens only https:// Web Apps.
@@ -326,6 +333,14 @@ class Settings(BaseSettings):
         if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
             raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
         return level
+
+    @property
+    def api_worker_count(self) -> int:
+        """API_WORKERS, or for 0 the CPU count capped at MAX_AUTO_API_WORKERS: one API process
+        is CPU-bound on one core, and each worker holds its own database pool."""
+        if self.api_workers:
+            return self.api_workers
+        return max(1, min(os.cpu_count() or 1, MAX_AUTO_API_WORKERS))
 
     @property
     def shutdown_grace_seconds(self) -> float:

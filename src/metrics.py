@@ -2,7 +2,9 @@
 
 Each process (the bot, the API) has its own copy of these counters in the default registry:
 the API serves them at `/metrics`, the bot on METRICS_PORT (see docs/API.md). Prometheus adds
-the `job`/`instance` labels that tell the processes apart.
+the `job`/`instance` labels that tell the processes apart. Several API workers share theirs
+through prometheus-client's multiprocess mode (src/api/workers.py), so `/metrics` on any of
+them reports the sum.
 
 Labels only take values from small fixed sets (route templates, transaction types, outcomes),
 never user ids or raw paths, so the number of series stays bounded.
@@ -10,15 +12,18 @@ never user ids or raw paths, so the number of series stays bounded.
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Final
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
+    CollectorRegistry,
     Counter,
     Histogram,
     generate_latest,
     start_http_server,
 )
+from prometheus_client.multiprocess import MultiProcessCollector
 
 if TYPE_CHECKING:
     from src.services.points_types import PointsOutcome
@@ -112,7 +117,13 @@ def record_points(outcome: PointsOutcome) -> None:
 
 
 def exposition() -> tuple[bytes, str]:
-    """The default registry in Prometheus' text format, with its content type."""
+    """The metrics in Prometheus' text format, with its content type: the default registry,
+    or with several API workers (PROMETHEUS_MULTIPROC_DIR, src/api/workers.py) the sum over
+    every worker, whichever of them answers the scrape."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        return generate_latest(registry), CONTENT_TYPE_LATEST
     return generate_latest(), CONTENT_TYPE_LATEST
 
 

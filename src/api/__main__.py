@@ -1,8 +1,9 @@
 """Start the API process: `python -m src.api` (or ./manage.sh start api).
 
-uvicorn serves `create_api(build_context(settings))` on API_HOST:API_PORT, one process (the
-rate limiter and the user cache are in-process; see docs/API.md for running more). Logs go
-to logs/api.log as JSON lines, like the bot's. `--check` only validates the settings.
+uvicorn serves `create_api(build_context(settings))` on API_HOST:API_PORT: in this process
+with API_WORKERS=1, else in API_WORKERS forked workers supervised by this one
+(src/api/workers.py, docs/API.md "Workers"). Logs go to logs/api.log as JSON lines, like
+the bot's. `--check` only validates the settings.
 """
 
 from __future__ import annotations
@@ -53,8 +54,36 @@ def mark_ready() -> None:
         Path(path).write_text(f"shutdown_grace_seconds={GRACEFUL_SHUTDOWN_SECONDS}\n")
 
 
-async def serve(settings: Settings, extend: Callable[[FastAPI], None] | None = None) -> None:
-    """Serve until SIGTERM/SIGINT. `extend` adds routes to the app (the benchmark's baseline)."""
+def open_listener(settings: Settings, *, reuse_port: bool = False) -> socket.socket:
+    """API_HOST:API_PORT bound here, not by uvicorn (which exits on a taken port): the failure
+    is ours to word. `reuse_port`: a worker's own socket in the SO_REUSEPORT group."""
+    family = socket.AF_INET6 if ":" in settings.api_host else socket.AF_INET
+    # IPPROTO_TCP named, not 0: asyncio sets TCP_NODELAY only on sockets that say TCP, and
+    # without it a response written in two parts (headers, body) waits for the client's
+    # delayed ACK (40 ms).
+    listener = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if reuse_port:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    try:
+        listener.bind((settings.api_host, settings.api_port))
+    except OSError:
+        listener.close()
+        raise
+    return listener
+
+
+async def serve(
+    settings: Settings,
+    extend: Callable[[FastAPI], None] | None = None,
+    *,
+    worker: Callable[[], None] | None = None,
+) -> None:
+    """Serve until SIGTERM/SIGINT. `extend` adds routes to the app (the benchmark's baseline).
+
+    `worker`: this process is one of several (src/api/workers.py): the database is already
+    migrated, the port is shared (SO_REUSEPORT), and `worker()` reports it ready.
+    """
     import structlog
     import uvicorn
 
@@ -67,8 +96,11 @@ async def serve(settings: Settings, extend: Callable[[FastAPI], None] | None = N
             gc.collect()
             gc.freeze()
             if self.started:  # bound and serving (a taken port ends the process instead)
-                log.info("api listening", host=settings.api_host, port=settings.api_port)
-                mark_ready()
+                if worker is None:
+                    log.info("api listening", host=settings.api_host, port=settings.api_port)
+                    mark_ready()
+                else:
+                    worker()
 
     from src.api.app import create_api
     from src.bootstrap import build_context, prepare_database
@@ -76,7 +108,8 @@ async def serve(settings: Settings, extend: Callable[[FastAPI], None] | None = N
     log = structlog.get_logger("api")
     context = build_context(settings)
     try:
-        await prepare_database(context)
+        if worker is None:
+            await prepare_database(context)
         # Every process that serves ranks keeps the index in step (one worker acts per round).
         context.ranks.start()
         app = create_api(context)
@@ -92,14 +125,7 @@ async def serve(settings: Settings, extend: Callable[[FastAPI], None] | None = N
             timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
         )
         server = ReadyServer(config)
-        # Bound here, not by uvicorn (which exits on a taken port): the failure is ours to word.
-        listener = socket.socket(socket.AF_INET6 if ":" in settings.api_host else socket.AF_INET)
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            listener.bind((settings.api_host, settings.api_port))
-        except OSError:
-            listener.close()
-            raise
+        listener = open_listener(settings, reuse_port=worker is not None)
         # uvicorn stops gracefully on SIGTERM/SIGINT, then raises the signal again for the
         # handler it found installed: make that a no-op so we close the context and exit 0.
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -107,6 +133,18 @@ async def serve(settings: Settings, extend: Callable[[FastAPI], None] | None = N
         await server.serve(sockets=[listener])
     finally:
         await context.close()
+
+
+def run_api(settings: Settings, extend: Callable[[FastAPI], None] | None = None) -> int:
+    """Serve with settings.api_worker_count processes: one serves in this process; more are
+    forked and supervised from here (src/api/workers.py). The exit code."""
+    workers = settings.api_worker_count
+    if workers == 1:
+        asyncio.run(serve(settings, extend))
+        return 0
+    from src.api.workers import run_workers
+
+    return run_workers(settings, workers, extend)
 
 
 def start_failure(exc: Exception, settings: Settings) -> str | None:
@@ -139,7 +177,7 @@ def main(argv: list[str]) -> int:
     )
     log = structlog.get_logger("api")
     try:
-        asyncio.run(serve(settings))
+        code = run_api(settings)
     except Exception as exc:
         reason = start_failure(exc, settings)
         if reason is None:
@@ -150,7 +188,7 @@ def main(argv: list[str]) -> int:
         print(f"api: {reason}", file=sys.stderr)
         return 1
     log.info("api stopped")
-    return 0
+    return code
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ from fastapi.staticfiles import StaticFiles
 from src.api.errors import install_error_handlers
 from src.api.init_data import InitDataVerifier
 from src.api.middleware import MetricsMiddleware
-from src.api.rate_limit import RateLimiter, TokenBucketLimiter
+from src.api.rate_limit import RateLimiter, build_limiter
 from src.api.routes import create_routers
 from src.api.state import ApiState
 from src.bootstrap import AppContext
@@ -33,12 +33,13 @@ def create_api(
     context: AppContext, *, bot: Bot | None = None, limiter: RateLimiter | None = None
 ) -> FastAPI:
     """The app for `context`. `bot` replaces the Bot built from BOT_TOKEN (tests pass one on
-    an in-process Bot API); `limiter` replaces the in-process rate limiter."""
+    an in-process Bot API); `limiter` replaces the rate limiter of the settings (Redis with
+    REDIS_URL, else in-process)."""
     settings = context.settings
     if settings.bot_token is None:
         raise ValueError("BOT_TOKEN is required: the API checks Mini App init data with it")
     token = settings.bot_token.get_secret_value()
-    owns_bot = bot is None
+    owns_bot, owns_limiter = bot is None, limiter is None
     bot = bot or create_bot(token, api_base=settings.telegram_api_base)
     state = ApiState(
         context=context,
@@ -46,16 +47,15 @@ def create_api(
             token, max_age=timedelta(seconds=settings.init_data_max_age_seconds)
         ),
         bot=bot,
-        limiter=limiter
-        or TokenBucketLimiter(
-            per_minute=settings.api_rate_limit_per_minute, burst=settings.api_rate_limit_burst
-        ),
+        limiter=limiter or build_limiter(settings, context.failures),
     )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
         await state.drain()
+        if owns_limiter:
+            await state.limiter.aclose()
         if owns_bot:  # the context is closed by whoever built it
             await state.bot.session.close()
 

@@ -2,9 +2,12 @@
 users it has seen.
 
 Registration (`UserService.register`, the bot's own) creates a user on first contact and
-refreshes name and last-seen after. The first request of a user the API does not know waits
-for it (the user's rows must exist); after that the profile is served from memory and
-refreshed in the background about once a minute, so no request waits for it. A refresh is
+refreshes name and last-seen after. The first request of a user this process has not cached
+waits for a read of the stored profile, or for the registration when the user is new, the
+Telegram name changed or last-seen is old (the user's rows must exist); after that the
+profile is served from memory and refreshed in the background about once a minute, so no
+request waits for it. With several API workers each keeps its own cache: a user's first
+request on each worker costs that one read. A refresh is
 a read (the language may have changed with /language) unless the Telegram name changed or
 last-seen is ten minutes old: then it is the registration's write. At most two refreshes run
 at a time, so a crowd of them never takes the connection pool from the requests.
@@ -48,13 +51,29 @@ class ApiState:
         """The registered user behind valid init data (registered now if unknown)."""
         entry = self._seen.get(tg_user.id)
         if entry is None:
-            return await self._register(tg_user)
+            return await self._first_sight(tg_user)
         due, profile = entry
         if due <= time.monotonic() and tg_user.id not in self._refreshing:
             task = asyncio.create_task(self._refresh(tg_user))
             self._refreshing[tg_user.id] = task
             task.add_done_callback(lambda _: self._refreshing.pop(tg_user.id, None))
         return profile
+
+    async def _first_sight(self, tg_user: TelegramUser) -> UserProfile:
+        """A user this process has not cached: a read when the stored row is current (the
+        user is known to the bot or to another API worker, or the API restarted), else the
+        registration's write."""
+        profile = await self.context.users.get(tg_user.id)
+        if profile is None or not self._unchanged(profile, tg_user):
+            return await self._register(tg_user)
+        self._remember(profile)
+        return profile
+
+    def _remember(self, profile: UserProfile) -> None:
+        if len(self._seen) >= MAX_CACHED_USERS:
+            self._seen.clear()
+        due = time.monotonic() + self.refresh_after * random.uniform(0.8, 1.2)
+        self._seen[profile.telegram_id] = (due, profile)
 
     async def _register(self, tg_user: TelegramUser) -> UserProfile:
         registration = await self.context.users.register(
@@ -63,10 +82,7 @@ class ApiState:
             first_name=tg_user.first_name,
             language_code=tg_user.language_code,
         )
-        if len(self._seen) >= MAX_CACHED_USERS:
-            self._seen.clear()
-        due = time.monotonic() + self.refresh_after * random.uniform(0.8, 1.2)
-        self._seen[tg_user.id] = (due, registration.user)
+        self._remember(registration.user)
         return registration.user
 
     async def _refresh(self, tg_user: TelegramUser) -> None:
@@ -90,8 +106,7 @@ class ApiState:
     async def _reread(self, telegram_id: int) -> None:
         profile = await self.context.users.get(telegram_id)
         if profile is not None:
-            due = time.monotonic() + self.refresh_after * random.uniform(0.8, 1.2)
-            self._seen[telegram_id] = (due, profile)
+            self._remember(profile)
 
     async def drain(self) -> None:
         """Let background refreshes finish (shutdown)."""

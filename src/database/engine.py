@@ -103,7 +103,14 @@ def create_engine(
     `pgbouncer`: the URL is a PgBouncer in transaction mode. asyncpg's statement cache is
     then off: its named statements live on one server connection, and the next transaction
     may get another ("prepared statement ... does not exist"); without the cache asyncpg
-    sends each statement's Parse with its Bind and Execute (docs/SCALING.md)."""
+    sends each statement's Parse with its Bind and Execute (docs/SCALING.md).
+
+    At most 2 x `pool_size` connections (DB_POOL_SIZE), each kept once opened. Not pool_size +
+    max_overflow: SQLAlchemy closes an overflow connection as soon as it is returned to a full
+    pool, so a load that keeps a little more than `pool_size` busy opened and closed a
+    connection every few requests (PostgreSQL forks a backend and authenticates each time):
+    one new connection per 10 API balance reads at 32 clients, close to half of the API
+    process's CPU (docs/PERFORMANCE.md, API). The ceiling is the same as before."""
     connect_args: dict[str, Any] = {}
     extra: dict[str, Any] = {}
     if timeouts is not None:
@@ -113,8 +120,8 @@ def create_engine(
         connect_args["statement_cache_size"] = 0
     return create_async_engine(
         url,
-        pool_size=pool_size,
-        max_overflow=pool_size,
+        pool_size=2 * pool_size,
+        max_overflow=0,
         pool_pre_ping=False,  # a ping is a round trip on every checkout: too dear for the earn path
         pool_recycle=1800,
         connect_args=connect_args,

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from config.settings import PROJECT_ROOT
@@ -19,6 +20,28 @@ START_TIMEOUT = 90.0  # migrations and imports on a loaded machine
 @contextlib.contextmanager
 def api_server(workdir: Path, *, database_url: str, token: str, **settings: str) -> Iterator[str]:
     """Run the API until the block ends; yields its base URL (http://127.0.0.1:PORT)."""
+    with api_process(workdir, database_url=database_url, token=token, **settings) as api:
+        yield api.url
+
+
+@dataclass
+class ApiProcess:
+    url: str
+    proc: subprocess.Popen[bytes]
+    workdir: Path
+
+
+@contextlib.contextmanager
+def api_process(
+    workdir: Path,
+    *,
+    database_url: str,
+    token: str,
+    module: str = "src.api",
+    **settings: str,
+) -> Iterator[ApiProcess]:
+    """`python -m <module>` (the API, or a test server built the same way) until the block
+    ends; stopped with SIGTERM, killed after 30 s."""
     port = free_port()
     ready = workdir / "api.ready"
     env = bot_env(
@@ -33,7 +56,7 @@ def api_server(workdir: Path, *, database_url: str, token: str, **settings: str)
     env["SYNTRA_READY_FILE"] = str(ready)
     with (workdir / "api.out").open("wb") as out:
         proc = subprocess.Popen(
-            [PYTHON, "-m", "src.api"],
+            [PYTHON, "-m", module],
             cwd=PROJECT_ROOT,
             env=env,
             stdin=subprocess.DEVNULL,
@@ -47,7 +70,7 @@ def api_server(workdir: Path, *, database_url: str, token: str, **settings: str)
                     output = (workdir / "api.out").read_text(errors="replace")[-3000:]
                     raise AssertionError(f"the API did not start\n{output}")
                 time.sleep(0.05)
-            yield f"http://127.0.0.1:{port}"
+            yield ApiProcess(f"http://127.0.0.1:{port}", proc, workdir)
         finally:
             proc.send_signal(signal.SIGTERM)
             try:

@@ -145,3 +145,15 @@ def test_payment_provider_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     assert (
         "s3cr3t-value" not in repr(settings) and settings.public_base_url == "https://pay.example"
     )
+
+
+def test_api_workers_default_to_the_cores_capped(monkeypatch: pytest.MonkeyPatch) -> None:
+    from config.settings import MAX_AUTO_API_WORKERS
+
+    monkeypatch.delenv("API_WORKERS", raising=False)
+    for cores, expected in ((1, 1), (2, 2), (64, MAX_AUTO_API_WORKERS), (None, 1)):
+        monkeypatch.setattr("os.cpu_count", lambda cores=cores: cores)
+        assert load_settings(_env_file=None).api_worker_count == expected
+    assert load_settings(_env_file=None, API_WORKERS="3").api_worker_count == 3
+    with pytest.raises(SettingsError, match="API_WORKERS"):
+        load_settings(_env_file=None, API_WORKERS="-1")
