@@ -70,7 +70,6 @@ async def run(settings: Settings) -> None:
         context.ranks.start()  # rank index kept in step (rebuilt in Redis first, if set)
         dispatcher = create_dispatcher(context)
         context.jobs.start()  # background chores; each run takes its advisory lock first
-        context.charts.start()  # chart render processes start in the background
         install_loop_guard(context.failures)  # nothing unhandled escapes the log
         dispatcher.startup.register(register_commands)
         if settings.webhook_url:
