@@ -132,6 +132,23 @@ def test_short_history_leaves_the_long_indicators_out() -> None:
     assert a.ema200 is None and a.ema50 is not None and a.rsi is not None
 
 
+def test_the_reused_figure_keeps_nothing_of_the_last_chart() -> None:
+    full = fixture_candles()
+    short = Candles(
+        **{
+            **full.__dict__,
+            "timeframe": Timeframe.D1,
+            **{
+                k: getattr(full, k)[-40:]
+                for k in ("timestamps", "open", "high", "low", "close", "volume")
+            },
+        }
+    )
+    first = analyse_and_render(full)[1]
+    analyse_and_render(short)
+    assert analyse_and_render(full)[1] == first
+
+
 def test_the_picture_is_a_png_of_a_sensible_size() -> None:
     analysis, png = analyse_and_render(fixture_candles())
     assert png.startswith(b"\x89PNG\r\n\x1a\n") and 20_000 < len(png) < 400_000
