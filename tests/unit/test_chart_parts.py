@@ -4,6 +4,7 @@ indicators of the recorded candles (TA-Lib) with the picture they make (mplfinan
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 
 import pytest
@@ -153,3 +154,16 @@ def test_the_picture_is_a_png_of_a_sensible_size() -> None:
     analysis, png = analyse_and_render(fixture_candles())
     assert png.startswith(b"\x89PNG\r\n\x1a\n") and 20_000 < len(png) < 400_000
     assert analysis.price == 128883.7
+
+
+async def test_the_rate_limiter_lets_a_burst_out_and_keeps_okx_under_its_limit() -> None:
+    exchange = build_exchange("okx", api_url=None, timeout_seconds=5)
+    try:
+        started = time.perf_counter()
+        for _ in range(8):  # eight charts at once: no queueing
+            await exchange.throttle(0.5)  # okx's cost of a market/candles call
+        assert time.perf_counter() - started < 0.05
+        # any one second: at most 18 candle calls (OKX allows 40 per 2 s)
+        assert exchange.throttler.config["maxWeight"] / 0.5 <= 20
+    finally:
+        await exchange.close()
