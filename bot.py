@@ -111,7 +111,6 @@ async def run(settings: Settings, worker: Worker = Worker()) -> None:
         if context.ton_poller is not None:  # its job is registered; it messages through this
             context.ton_poller.notices = notifier
         context.jobs.start()  # background chores; each run takes its advisory lock first
-        context.charts.start()  # chart render processes start in the background
         install_loop_guard(context.failures)  # nothing unhandled escapes the log
         if worker.primary:  # one worker sets the menus and the webhook for all
             dispatcher.startup.register(register_commands)

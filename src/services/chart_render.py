@@ -8,6 +8,10 @@ stalls the bot's event loop; 0 renders in a thread of this process instead (one 
 pyplot's state is global), for the console and tests where a process start costs more than
 the render.
 
+Each process builds its figure (three panels, their axes and ticks) once and empties it for
+the next chart; volume is one collection of bars. That keeps a render at ~85 ms of CPU where
+mplfinance's own panels (a new figure, six axes, a patch per volume bar) cost ~200 ms.
+
 The picture carries no words, only numbers and the symbol, so it reads the same in every
 language; the caption says the rest.
 """
@@ -29,6 +33,9 @@ from src.services.indicators import Series, analyse
 SHOWN_CANDLES = 100  # drawn; the indicators see the whole history
 FIGURE_SIZE = (10.0, 7.0)
 DPI = 90
+MARGINS = {"left": 0.02, "right": 0.92, "top": 0.94, "bottom": 0.06}
+BAR_HALF_WIDTH = 0.35
+PNG_COMPRESSION = 3  # zlib level: 1-3 cost a few ms where 6 (the default) costs ~18 ms
 EMA_COLORS = {20: "#f9a825", 50: "#1e88e5", 200: "#8e24aa"}
 OPEN_CANDLE_COLOR = "#9e9e9e"
 _pyplot = threading.Lock()
@@ -39,7 +46,7 @@ def _warm_up() -> None:
     import matplotlib
 
     matplotlib.use("Agg")
-    import mplfinance  # noqa: F401
+    _blank_figure()  # imports mplfinance; the first chart finds its figure ready
 
 
 def analyse_and_render(candles: Candles) -> tuple[Analysis, bytes]:
@@ -69,32 +76,24 @@ def _frame(candles: Candles) -> Any:
 def _render(candles: Candles, series: Series, analysis: Analysis) -> bytes:
     _warm_up()
     import mplfinance as mpf
-    from matplotlib import pyplot
 
     shown = slice(-SHOWN_CANDLES, None)
     frame = _frame(candles).iloc[shown]
+    figure, (price, volume, rsi) = _figure()
     extra = [
-        mpf.make_addplot(line[shown], color=EMA_COLORS[n], width=1.0)
+        mpf.make_addplot(line[shown], color=EMA_COLORS[n], width=1.0, ax=price)
         for n, line in series.ema.items()
         if (~_nan(line[shown])).any()
     ]
-    extra.append(mpf.make_addplot(series.rsi[shown], panel=2, color="#6d4c41", ylim=(0, 100)))
-    for level in (30, 70):
-        extra.append(
-            mpf.make_addplot(
-                [level] * len(frame), panel=2, color="#bdbdbd", linestyle="--", secondary_y=False
-            )
-        )
+    extra.append(mpf.make_addplot(series.rsi[shown], color="#6d4c41", ax=rsi, ylim=(0, 100)))
     overrides: list[str | None] = [None] * len(frame)
     if candles.open_candle:
         overrides[-1] = OPEN_CANDLE_COLOR
-    figure, _ = mpf.plot(
+    mpf.plot(
         frame,
         type="candle",
-        style=_style(),
-        volume=True,
+        ax=price,
         addplot=extra,
-        panel_ratios=(5, 1.4, 1.6),
         hlines={
             "hlines": [analysis.support, analysis.resistance],
             "colors": ["#2e7d32", "#c62828"],
@@ -102,19 +101,90 @@ def _render(candles: Candles, series: Series, analysis: Analysis) -> bytes:
             "linewidths": 0.8,
         },
         marketcolor_overrides=overrides,
-        title=_title(candles),
         ylabel="",
-        ylabel_lower="",
-        figsize=FIGURE_SIZE,
         datetime_format="%d.%m %H:%M" if candles.timeframe.seconds < 86_400 else "%d.%m.%y",
         xrotation=0,
-        returnfig=True,
-        scale_padding={"left": 0.2, "right": 0.9, "top": 0.6, "bottom": 0.6},
     )
+    _volume_bars(volume, frame, overrides)
+    _rsi_guides(rsi)
+    _tidy_axes(price, volume, rsi)
+    figure.suptitle(_title(candles), fontweight="bold")
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=DPI)
-    pyplot.close(figure)
+    figure.savefig(buffer, format="png", dpi=DPI, pil_kwargs={"compress_level": PNG_COMPRESSION})
     return buffer.getvalue()
+
+
+def _figure() -> Any:
+    """The process's figure, emptied of the last chart: its axes and their ticks are built
+    once (building them is a third of a fresh figure's cost)."""
+    figure, axes = _blank_figure()
+    for ax in axes:
+        for artist in [*ax.lines, *ax.collections, *ax.patches, *ax.texts]:
+            artist.remove()
+        ax.relim()
+        ax.autoscale()
+    return figure, axes
+
+
+@cache
+def _blank_figure() -> Any:
+    """One figure, three panels sharing the time axis: price 5, volume 1.4, RSI 1.6."""
+    import mplfinance as mpf
+
+    figure = mpf.figure(style=_style(), figsize=FIGURE_SIZE)
+    grid = figure.add_gridspec(3, 1, height_ratios=(5, 1.4, 1.6), hspace=0.06, **MARGINS)
+    price = figure.add_subplot(grid[0])
+    volume = figure.add_subplot(grid[1], sharex=price)
+    rsi = figure.add_subplot(grid[2], sharex=price)
+    return figure, (price, volume, rsi)
+
+
+def _volume_bars(ax: Any, frame: Any, overrides: list[str | None]) -> None:
+    """Volume as one collection of bars (not a patch per bar: a tenth of the drawing cost)."""
+    import numpy as np
+    from matplotlib.collections import PolyCollection
+
+    colors = _style()["marketcolors"]["volume"]
+    values = frame["Volume"].to_numpy()
+    rising = frame["Close"].to_numpy() >= frame["Open"].to_numpy()
+    faces = [
+        override or (colors["up"] if up else colors["down"])
+        for override, up in zip(overrides, rising, strict=True)
+    ]
+    x = np.arange(len(values), dtype=np.float64)
+    left, right = x - BAR_HALF_WIDTH, x + BAR_HALF_WIDTH
+    zero = np.zeros_like(values)
+    verts = np.stack(
+        [np.c_[left, zero], np.c_[left, values], np.c_[right, values], np.c_[right, zero]], axis=1
+    )
+    ax.add_collection(PolyCollection(list(verts), facecolors=faces, linewidths=0))
+    ax.set_ylim(0, float(values.max()) * 1.08 or 1.0)
+
+
+def _rsi_guides(ax: Any) -> None:
+    for level in (30, 70):
+        ax.axhline(level, color="#bdbdbd", linestyle="--", linewidth=0.8)
+    ax.set_ylim(0, 100)
+    ax.set_yticks([30, 70])
+
+
+def _tidy_axes(price: Any, volume: Any, rsi: Any) -> None:
+    """Values on the right as in the price panel, dates under the last panel only."""
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+    for ax in (volume, rsi):
+        ax.yaxis.tick_right()
+    volume.yaxis.set_major_locator(MaxNLocator(2))
+    volume.yaxis.set_major_formatter(FuncFormatter(_compact))
+    for ax in (price, volume):
+        ax.tick_params(axis="x", labelbottom=False)
+
+
+def _compact(value: float, _position: object = None) -> str:
+    for limit, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "K")):
+        if abs(value) >= limit:
+            return f"{value / limit:.3g}{suffix}"
+    return f"{value:.3g}"
 
 
 @cache
@@ -159,8 +229,9 @@ class ChartRenderer:
         return self._executor
 
     def start(self) -> None:
-        """Start the workers in the background now (the bot does at start), so the first
-        chart does not wait for a process start and matplotlib's import."""
+        """Start the workers in the background now, so the first chart does not wait for a
+        process start and matplotlib's import (the benchmark does; the bot lets the first
+        chart start them, not to load every start of the bot with ~1.5 s of imports each)."""
         pool = self._pool()
         for _ in range(max(1, self.processes)):
             pool.submit(_warm_up)

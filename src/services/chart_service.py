@@ -46,8 +46,7 @@ class ChartService:
         return ChartResult(candles=candles, analysis=analysis, png=png)
 
     def start(self) -> None:
-        """Start the render workers in the background (the bot does, so the first chart is
-        quick)."""
+        """Start the render workers in the background (see ChartRenderer.start)."""
         self.renderer.start()
 
     async def aclose(self) -> None:

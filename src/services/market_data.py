@@ -40,6 +40,11 @@ QUOTES = ("USDT", "USDC", "USD", "EUR", "BTC", "ETH")
 _SYMBOL = re.compile(r"[A-Z0-9]{1,20}(/[A-Z0-9]{2,10})?")
 # Spot only: ccxt's okx loads spot, futures, swaps and options by default (four calls).
 SPOT_ONLY: dict[str, Any] = {"fetchMarkets": {"types": ["spot"]}, "defaultType": "spot"}
+# ccxt's limiter with its own rate per exchange, counted over any one second instead of as a
+# leaky bucket: the same requests per second, but a burst (eight charts at once) goes out
+# together instead of one every 55 ms. On okx that is at most 18 candle requests in any
+# second, under OKX's own 40 per 2 s.
+RATE_LIMITER: dict[str, Any] = {"rateLimiterAlgorithm": "rollingWindow", "rollingWindowSize": 1000}
 
 
 def normalise_symbol(text: str) -> str | None:
@@ -62,7 +67,12 @@ def build_exchange(
 
     exchange_class = getattr(ccxt, exchange_id)
     exchange = exchange_class(
-        {"enableRateLimit": True, "timeout": int(timeout_seconds * 1000), "options": SPOT_ONLY}
+        {
+            "enableRateLimit": True,
+            **RATE_LIMITER,
+            "timeout": int(timeout_seconds * 1000),
+            "options": SPOT_ONLY,
+        }
     )
     if api_url:
         exchange.urls["api"] = _rebased(exchange.urls["api"], api_url.rstrip("/"))

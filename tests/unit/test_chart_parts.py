@@ -4,6 +4,7 @@ indicators of the recorded candles (TA-Lib) with the picture they make (mplfinan
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 
 import pytest
@@ -132,7 +133,37 @@ def test_short_history_leaves_the_long_indicators_out() -> None:
     assert a.ema200 is None and a.ema50 is not None and a.rsi is not None
 
 
+def test_the_reused_figure_keeps_nothing_of_the_last_chart() -> None:
+    full = fixture_candles()
+    short = Candles(
+        **{
+            **full.__dict__,
+            "timeframe": Timeframe.D1,
+            **{
+                k: getattr(full, k)[-40:]
+                for k in ("timestamps", "open", "high", "low", "close", "volume")
+            },
+        }
+    )
+    first = analyse_and_render(full)[1]
+    analyse_and_render(short)
+    assert analyse_and_render(full)[1] == first
+
+
 def test_the_picture_is_a_png_of_a_sensible_size() -> None:
     analysis, png = analyse_and_render(fixture_candles())
     assert png.startswith(b"\x89PNG\r\n\x1a\n") and 20_000 < len(png) < 400_000
     assert analysis.price == 128883.7
+
+
+async def test_the_rate_limiter_lets_a_burst_out_and_keeps_okx_under_its_limit() -> None:
+    exchange = build_exchange("okx", api_url=None, timeout_seconds=5)
+    try:
+        started = time.perf_counter()
+        for _ in range(8):  # eight charts at once: no queueing
+            await exchange.throttle(0.5)  # okx's cost of a market/candles call
+        assert time.perf_counter() - started < 0.05
+        # any one second: at most 18 candle calls (OKX allows 40 per 2 s)
+        assert exchange.throttler.config["maxWeight"] / 0.5 <= 20
+    finally:
+        await exchange.close()
