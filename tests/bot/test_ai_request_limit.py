@@ -108,8 +108,9 @@ async def test_commands_are_not_ai_requests(harness: BotHarness, fake_llm: FakeO
     assert tr("en")("ai-busy") not in sent and "Answer: slow one" in sent and len(sent) == 2
 
 
-def test_the_chat_handler_carries_the_flag(harness: BotHarness) -> None:
-    """Other routers mark their AI handlers (vision, chart) with the same literal flag."""
+def test_every_ai_handler_carries_the_flag(harness: BotHarness) -> None:
+    """The chat, /chart and pictures are AI requests (album parts are collected without it:
+    a second part arrives while the first waits for the rest)."""
     assert AI_REQUEST == {"ai_request": True}
     flagged = [
         handler.callback.__name__
@@ -117,4 +118,4 @@ def test_the_chat_handler_carries_the_flag(harness: BotHarness) -> None:
         for handler in router.message.handlers
         if handler.flags.get("ai_request")
     ]
-    assert flagged == ["on_text"]
+    assert sorted(flagged) == ["cmd_chart", "on_picture", "on_text"]

@@ -220,6 +220,10 @@ async def on_chart_button(
 
 def create_router() -> Router:
     router = Router(name=__name__)
-    router.message.register(cmd_chart, Command("chart"), flags=AI_REQUEST)
-    router.callback_query.register(on_chart_button, ChartCb.filter(), flags=AI_REQUEST)
+    router.message.register(
+        cmd_chart, Command("chart"), flags={**AI_REQUEST}
+    )  # a copy: aiogram adds its commands to the dict
+    router.callback_query.register(
+        on_chart_button, ChartCb.filter(), flags={**AI_REQUEST}
+    )  # a copy: aiogram adds its commands to the dict
     return router
