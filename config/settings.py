@@ -7,7 +7,6 @@ stops the process with a message naming the variable instead of failing later.
 from __future__ import annotations
 
 import os
-import re
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
@@ -24,14 +23,13 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from config import setting_checks as checks
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # On SIGTERM, updates in flight get the LLM's own timeout plus this long to send their answer
 # and write their award (every database wait on that path is bounded well below it).
 SHUTDOWN_MARGIN_SECONDS = 15.0
 
-
-TON_RAW_ADDRESS = re.compile(r"-?[0-9]+:[0-9a-fA-F]{64}")
-TON_FRIENDLY_ADDRESS = re.compile(r"[A-Za-z0-9_\-+/]{48}")
 
 # LLM_BASE_URL=demo: the offline demo assistant (console only; bot.py refuses it).
 LLM_DEMO = "demo"
@@ -231,17 +229,7 @@ class Settings(BaseSettings):
     @field_validator("exchange")
     @classmethod
     def _exchange(cls, value: str) -> str:
-        # ccxt's exchange ids are its async_support modules; looked up without importing ccxt
-        # (that takes ~0.5 s).
-        from importlib.util import find_spec
-
-        name = value.strip().lower()
-        spec = find_spec("ccxt")
-        folder = Path(spec.origin).parent / "async_support" if spec and spec.origin else None
-        usable = name.isidentifier() and not name.startswith("_")
-        if not usable or folder is None or not (folder / f"{name}.py").is_file():
-            raise ValueError(f"unknown exchange {value!r} (a ccxt exchange id such as okx)")
-        return name
+        return checks.ccxt_exchange_id(value)
 
     @field_validator("mini_app_url")
     @classmethod
@@ -265,22 +253,13 @@ class Settings(BaseSettings):
     @field_validator("ton_wallet_address")
     @classmethod
     def _ton_address(cls, value: str | None) -> str | None:
-        # Raw form `0:<64 hex>` or the 48-character user-friendly form (base64url or base64).
-        if value is None:
-            return None
-        value = value.strip()
-        if TON_RAW_ADDRESS.fullmatch(value) or TON_FRIENDLY_ADDRESS.fullmatch(value):
-            return value
-        raise ValueError("must be a TON address: 48-character user-friendly (EQ…/UQ…) or 0:<hex>")
+        return None if value is None else checks.ton_address(value)
 
     @field_validator("webhook_secret")
     @classmethod
     def _webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
-        # Telegram's rule for secret_token: 1-256 characters A-Z, a-z, 0-9, _ and -.
         if value is not None:
-            raw = value.get_secret_value()
-            if not (1 <= len(raw) <= 256) or not all(c.isalnum() or c in "_-" for c in raw):
-                raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
+            checks.webhook_secret(value.get_secret_value())
         return value
 
     @model_validator(mode="after")
