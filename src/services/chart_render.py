@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import io
 import multiprocessing
+import os
 import threading
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -35,18 +36,27 @@ FIGURE_SIZE = (10.0, 7.0)
 DPI = 90
 MARGINS = {"left": 0.02, "right": 0.92, "top": 0.94, "bottom": 0.06}
 BAR_HALF_WIDTH = 0.35
-PNG_COMPRESSION = 3  # zlib level: 1-3 cost a few ms where 6 (the default) costs ~18 ms
+PNG_COMPRESSION = 1  # zlib level: 1 costs ~12 ms less than 3 for a file ~3 % larger
 EMA_COLORS = {20: "#f9a825", 50: "#1e88e5", 200: "#8e24aa"}
 OPEN_CANDLE_COLOR = "#9e9e9e"
+RENDER_NICENESS = 10  # render processes yield the CPU to the bot's event loop
 _pyplot = threading.Lock()
 
 
 def _warm_up() -> None:
-    """Pool initializer: pay the imports once per process, not on the first chart."""
+    """Pay the imports once per process (or thread), not on the first chart."""
     import matplotlib
 
     matplotlib.use("Agg")
     _blank_figure()  # imports mplfinance; the first chart finds its figure ready
+
+
+def _start_render_process() -> None:
+    """Pool initializer of a render process: a lower priority than the bot, so a burst of
+    charts waits for CPU rather than the event loop that serves every other update; then the
+    imports."""
+    os.nice(RENDER_NICENESS)
+    _warm_up()
 
 
 def analyse_and_render(candles: Candles) -> tuple[Analysis, bytes]:
@@ -136,6 +146,11 @@ def _blank_figure() -> Any:
     price = figure.add_subplot(grid[0])
     volume = figure.add_subplot(grid[1], sharex=price)
     rsi = figure.add_subplot(grid[2], sharex=price)
+    for ax in (price, volume, rsi):
+        # The axes carry no label; a fixed label position spares matplotlib measuring every
+        # tick label of the three shared axes to place it, on each draw (~17 ms a chart).
+        ax.xaxis.set_label_coords(0.5, 0.0)
+        ax.yaxis.set_label_coords(1.0, 0.5)
     return figure, (price, volume, rsi)
 
 
@@ -222,7 +237,7 @@ class ChartRenderer:
                 self._executor = ProcessPoolExecutor(
                     max_workers=self.processes,
                     mp_context=multiprocessing.get_context("spawn"),
-                    initializer=_warm_up,
+                    initializer=_start_render_process,
                 )
             else:
                 self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chart")

@@ -233,7 +233,7 @@ class StarsPayments:
             "from": self._payer(user_id, language_code),
             **fields,
         }
-        return self.push_update({"message": message})  # type: ignore[attr-defined]
+        return self.push_update({"message": message})  # type: ignore[attr-defined,no-any-return]
 
     def answers(self, query_id: str) -> dict[str, Any] | None:
         return self.pre_checkouts.get(query_id, {}).get("answer")
