@@ -4,6 +4,8 @@ indicators of the recorded candles (TA-Lib) with the picture they make (mplfinan
 
 from __future__ import annotations
 
+import asyncio
+import os
 import time
 from datetime import UTC, datetime
 
@@ -11,7 +13,7 @@ import pytest
 
 from config.settings import SettingsError, load_settings
 from src.bot.views.chart import price
-from src.services.chart_render import analyse_and_render
+from src.services.chart_render import RENDER_NICENESS, ChartRenderer, analyse_and_render
 from src.services.chart_types import Candles, RsiZone, Timeframe, Trend
 from src.services.indicators import analyse
 from src.services.market_data import _rebased, build_exchange, normalise_symbol
@@ -154,6 +156,19 @@ def test_the_picture_is_a_png_of_a_sensible_size() -> None:
     analysis, png = analyse_and_render(fixture_candles())
     assert png.startswith(b"\x89PNG\r\n\x1a\n") and 20_000 < len(png) < 400_000
     assert analysis.price == 128883.7
+
+
+async def test_render_processes_yield_the_cpu_to_the_bot() -> None:
+    """A burst of charts must not starve the event loop: the render processes run niced."""
+    renderer = ChartRenderer(processes=1)
+    try:
+        analysis, png = await renderer.render(fixture_candles())
+        assert png.startswith(b"\x89PNG")
+        loop = asyncio.get_running_loop()
+        theirs = await loop.run_in_executor(renderer._pool(), os.nice, 0)
+        assert theirs >= os.nice(0) + RENDER_NICENESS or theirs == 19  # 19: the ceiling
+    finally:
+        await renderer.aclose()
 
 
 async def test_the_rate_limiter_lets_a_burst_out_and_keeps_okx_under_its_limit() -> None:
