@@ -162,7 +162,7 @@ async def test_render_processes_yield_the_cpu_to_the_bot() -> None:
     """A burst of charts must not starve the event loop: the render processes run niced."""
     renderer = ChartRenderer(processes=1)
     try:
-        analysis, png = await renderer.render(fixture_candles())
+        _, png = await renderer.render(fixture_candles())
         assert png.startswith(b"\x89PNG")
         loop = asyncio.get_running_loop()
         theirs = await loop.run_in_executor(renderer._pool(), os.nice, 0)
