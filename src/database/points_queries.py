@@ -32,20 +32,21 @@ class BalanceRow:
     last_daily_login: date | None
 
 
-BALANCE_ROW = (
-    "SELECT balance, lifetime_earned, lifetime_spent, level, earning_multiplier,"
-    " current_streak, longest_streak, last_daily_login FROM points_balances WHERE user_id = $1"
+BALANCE_ROWS = (
+    "SELECT user_id, balance, lifetime_earned, lifetime_spent, level, earning_multiplier,"
+    " current_streak, longest_streak, last_daily_login FROM points_balances"
+    " WHERE user_id = ANY($1::bigint[])"
 )
 
 
-async def balance_row(conn: AsyncConnection, user_id: int) -> BalanceRow | None:
-    """One autocommit SELECT on the pooled connection's asyncpg driver (as ledger_calls does):
-    the hottest read costs one round trip and no ORM or statement-layer work."""
+async def balance_rows(conn: AsyncConnection, user_ids: list[int]) -> dict[int, BalanceRow]:
+    """Many users' rows in one autocommit SELECT on the asyncpg driver (the group read of
+    src/services/balance_reads.py); a user without a row is absent."""
     raw = await conn.get_raw_connection()
     driver = raw.driver_connection  # asyncpg.Connection
     assert driver is not None
-    row = await driver.fetchrow(BALANCE_ROW, user_id)
-    return BalanceRow(*row) if row is not None else None
+    rows = await driver.fetch(BALANCE_ROWS, user_ids)
+    return {row[0]: BalanceRow(*row[1:]) for row in rows}
 
 
 async def history(

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from config.points_config import PointsRules
 from src.database import points_queries, user_queries
-from src.database.ledger_errors import CONNECTION_LOST
+from src.services.balance_reads import BalanceReads
 from src.services.points_math import MAX_PAGE, check_int, effective_tier, request_points
 from src.services.points_types import (
     BalanceView,
@@ -64,9 +64,10 @@ class PointsReads:
         self._sessions = session_factory
         # Ranks from an index when given (src/services/rank_service.py), else counted.
         self._ranks = ranks
-        # AUTOCOMMIT: each ledger call (PointsService) and the balance read is a single-statement
-        # transaction: one round trip, no BEGIN/COMMIT around it.
+        # AUTOCOMMIT: each ledger call (PointsService) is a single-statement transaction: one
+        # round trip, no BEGIN/COMMIT around it.
         self._ledger_engine = engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._balances = BalanceReads(engine)
         self._rules = rules
         self._timezone = timezone
         self._tz = ZoneInfo(timezone)
@@ -97,14 +98,9 @@ class PointsReads:
         return timedelta(seconds=midnight.timestamp() - local.timestamp())
 
     async def get_balance(self, *, user_id: int, language: str = "en") -> BalanceView:
-        # The hottest read (every /points, every Mini App call): one autocommit SELECT on the
-        # driver, no ORM session (docs/PERFORMANCE.md, API).
-        async with self._ledger_engine.connect() as conn:
-            try:
-                row = await points_queries.balance_row(conn, user_id)
-            except CONNECTION_LOST as exc:
-                await conn.invalidate(exc)  # bypassed SQLAlchemy: tell the pool ourselves
-                raise
+        # The hottest read (every /points, every Mini App call): concurrent reads share one
+        # autocommit SELECT on the driver, no ORM session (src/services/balance_reads.py).
+        row = await self._balances.row(user_id)
         if row is None:
             raise UnknownUserError(user_id)
         level = self._rules.level(min(row.level, self._rules.max_level))
