@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import structlog
+import uvloop
 
 from config.settings import Settings
 
@@ -268,7 +269,7 @@ def run_workers(
 
         def target(slot: int, ready: Callable[[], None]) -> None:
             structlog.contextvars.bind_contextvars(worker=slot)
-            asyncio.run(serve(settings, extend, worker=ready))
+            uvloop.run(serve(settings, extend, worker=ready))
 
         def all_ready() -> None:
             log.info("api listening", host=settings.api_host, port=settings.api_port, workers=count)

@@ -161,6 +161,10 @@ async def test_openapi_and_docs(client: httpx.AsyncClient) -> None:
         "name": "Authorization",
         "description": security["description"],
     }
+    for path in ("balance", "history", "leaderboard", "levels", "stats"):  # Swagger's padlock
+        assert schema["paths"][f"/api/points/{path}"]["get"]["security"] == [
+            {"TelegramInitData": []}
+        ]
     assert set(schema["paths"]["/api/points/history"]["get"]["responses"]) == {
         "200",
         "401",

@@ -230,6 +230,12 @@ async def test_api_start_status_logs_stop(manage: tuple[Manage, FakeTelegram]) -
         records = [json.loads(line) for line in logs.out.splitlines() if line.strip()]
         events = [r["event"] for r in records]
         assert "api listening" in events and "user registered" in events, logs
+        # each serving process (one, or each worker) says what serves its requests
+        serving = [r for r in records if r["event"] in ("api listening", "api worker serving")]
+        serving = [r for r in serving if "workers" not in r]  # not the supervisor's line
+        assert {(r.get("event_loop"), r.get("http")) for r in serving} == {
+            ("uvloop", "HttpToolsProtocol")
+        }, serving
         assert init_data.out.strip().split("hash=")[1] not in logs.out
     finally:
         stopped = await m("stop", "api", env=env)

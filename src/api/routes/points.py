@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel
 
-from src.api.deps import CallerDep
+from src.api.deps import SECURED, CallerDep
 from src.api.errors import UNKNOWN_QUERY, documented
 from src.api.schemas import (
     BalanceOut,
@@ -38,13 +38,16 @@ def create_router() -> APIRouter:
         tags=["points"],
         responses={**documented(401, 429, 503), **UNKNOWN_QUERY},
     )
-    router.add_api_route("/balance", balance, methods=["GET"], response_model=BalanceOut)
-    router.add_api_route("/history", history, methods=["GET"], response_model=HistoryOut)
-    router.add_api_route(
-        "/leaderboard", leaderboard, methods=["GET"], response_model=LeaderboardOut
-    )
-    router.add_api_route("/levels", levels, methods=["GET"], response_model=LevelsOut)
-    router.add_api_route("/stats", stats, methods=["GET"], response_model=StatsOut)
+    for path, endpoint, model in (
+        ("/balance", balance, BalanceOut),
+        ("/history", history, HistoryOut),
+        ("/leaderboard", leaderboard, LeaderboardOut),
+        ("/levels", levels, LevelsOut),
+        ("/stats", stats, StatsOut),
+    ):
+        router.add_api_route(
+            path, endpoint, methods=["GET"], response_model=model, openapi_extra=SECURED
+        )
     return router
 
 
