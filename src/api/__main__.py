@@ -29,6 +29,7 @@ from config.settings import Settings, SettingsError, get_settings
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
+    from uvicorn import Config
 
 # ./manage.sh start names a file here and waits for it: touched once the port is bound.
 READY_FILE_ENV = "SYNTRA_READY_FILE"
@@ -79,6 +80,24 @@ def open_listener(settings: Settings, *, reuse_port: bool = False) -> socket.soc
     return listener
 
 
+def _serving(settings: Settings, config: Config, worker: Callable[[], None] | None) -> None:
+    """Say what serves the requests (uvloop and httptools: the fast path), and report ready:
+    the ready file for ./manage.sh, or `worker()` to the supervisor."""
+    import structlog
+
+    log = structlog.get_logger("api")
+    runtime = {
+        "event_loop": type(asyncio.get_running_loop()).__module__.split(".")[0],
+        "http": config.http_protocol_class.__name__,
+    }
+    if worker is None:
+        log.info("api listening", host=settings.api_host, port=settings.api_port, **runtime)
+        mark_ready()
+    else:
+        log.info("api worker serving", **runtime)
+        worker()
+
+
 async def serve(
     settings: Settings,
     extend: Callable[[FastAPI], None] | None = None,
@@ -90,7 +109,6 @@ async def serve(
     `worker`: this process is one of several (src/api/workers.py): the database is already
     migrated, the port is shared (SO_REUSEPORT), and `worker()` reports it ready.
     """
-    import structlog
     import uvicorn
 
     class ReadyServer(uvicorn.Server):
@@ -102,23 +120,11 @@ async def serve(
             gc.collect()
             gc.freeze()
             if self.started:  # bound and serving (a taken port ends the process instead)
-                runtime = {  # what serves the requests (uvloop and httptools: the fast path)
-                    "event_loop": type(asyncio.get_running_loop()).__module__.split(".")[0],
-                    "http": self.config.http_protocol_class.__name__,
-                }
-                if worker is None:
-                    log.info(
-                        "api listening", host=settings.api_host, port=settings.api_port, **runtime
-                    )
-                    mark_ready()
-                else:
-                    log.info("api worker serving", **runtime)
-                    worker()
+                _serving(settings, self.config, worker)
 
     from src.api.app import create_api
     from src.bootstrap import build_context, prepare_database
 
-    log = structlog.get_logger("api")
     context = build_context(settings)
     try:
         if worker is None:
