@@ -21,6 +21,7 @@ import pytest
 
 from config.points_config import TransactionType
 from config.settings import PROJECT_ROOT
+from src.api.__main__ import GC_THRESHOLDS
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.processes import MANAGE_SH, bot_env, eventually, free_port
 
@@ -233,9 +234,9 @@ async def test_api_start_status_logs_stop(manage: tuple[Manage, FakeTelegram]) -
         # each serving process (one, or each worker) says what serves its requests
         serving = [r for r in records if r["event"] in ("api listening", "api worker serving")]
         serving = [r for r in serving if "workers" not in r]  # not the supervisor's line
-        assert {(r.get("event_loop"), r.get("http")) for r in serving} == {
-            ("uvloop", "HttpToolsProtocol")
-        }, serving
+        assert {
+            (r.get("event_loop"), r.get("http"), str(r.get("gc_thresholds"))) for r in serving
+        } == {("uvloop", "HttpToolsProtocol", str(list(GC_THRESHOLDS)))}, serving
         assert init_data.out.strip().split("hash=")[1] not in logs.out
     finally:
         stopped = await m("stop", "api", env=env)
