@@ -7,8 +7,8 @@ joins a queue; one reader task takes everything waiting and sends ONE
 `WHERE user_id = ANY($1)`, answers each caller, and takes what queued up meanwhile, on the
 same connection, until the queue is empty. There is no timer: when the reader is idle, a
 read goes out on the next turn of the event loop, alone; under load the reads pile up while
-one is in flight and go out together (the earn path's group commit, src/services/
-earn_batcher.py, for reads).
+one is in flight and go out together. It is the earn path's group commit
+(src/services/earn_batcher.py), for reads.
 
 Fresh: a read that joins the queue is sent in a SELECT that starts after it joined, so it
 sees every movement committed before the request arrived (a read never rides on a SELECT
