@@ -32,6 +32,9 @@ async def processes() -> AsyncIterator[list[BotProcess]]:
         await process.close()
 
 
+HANDLED_MESSAGES = ("syntra_bot_updates_total", (("result", "handled"), ("type", "message")))
+
+
 def scrape(port: int) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
         text = response.read().decode()
@@ -65,15 +68,18 @@ async def test_bot_metrics_port(
     telegram.push_update(telegram.message_update("What is DeFi?", user_id=user))
     await telegram.wait_for("sendMessage", to_chat(user, "Answer: What is DeFi?"), timeout=30)
     assert asked("What is DeFi?")(fake_llm)
+    # The answer is out before its award is written; a question sent in between would get
+    # "still answering your previous question" (one AI request per user in flight).
+    await eventually(
+        lambda: scrape(port).get(HANDLED_MESSAGES, 0) >= 2, timeout=30, what="the award"
+    )
     fake_llm.mode = "error"
     telegram.push_update(telegram.message_update("And staking?", user_id=user))
     await eventually(lambda: asked("And staking?")(fake_llm), timeout=30, what="the LLM call")
 
     def metrics_show_everything() -> dict[tuple[str, tuple[tuple[str, str], ...]], float] | None:
         samples = scrape(port)
-        handled = samples.get(
-            ("syntra_bot_updates_total", (("result", "handled"), ("type", "message"))), 0
-        )
+        handled = samples.get(HANDLED_MESSAGES, 0)
         errors = sum(v for (n, _), v in samples.items() if n == "syntra_llm_errors_total")
         return samples if handled >= 3 and errors >= 1 else None
 

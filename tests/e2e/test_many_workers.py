@@ -6,7 +6,8 @@ when TEST_REDIS_URL is set. A Telegram stand-in posts the updates round-robin,
 some of them to two workers at once and some again after they were acknowledged, and retries
 whatever fails on the next worker. Mid-load one worker is killed with SIGKILL: the updates it
 held come back to the others once their lease is over. In the end every delivered update was
-answered once, no award paid twice, and the ledger audit is clean.
+answered once (twice only where the killed worker had sent the answer but died before marking
+the update done), no award paid twice, and the ledger audit is clean.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ import asyncio
 import json
 import os
 import uuid
-from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -36,6 +36,7 @@ pytestmark = pytest.mark.slow
 TOKEN = "123456:TEST"
 SECRET = "many-workers"
 WORKERS = 3
+VICTIM = 1  # the worker killed mid-load
 USERS = 30
 QUESTIONS_PER_USER = 3
 START_TIMEOUT = 90.0
@@ -85,7 +86,7 @@ async def workers(
             workdir.mkdir()
             env = bot_env(
                 BOT_TOKEN=TOKEN,
-                TELEGRAM_API_BASE=telegram.base_url,
+                TELEGRAM_API_BASE=telegram.base_url_for(f"w{index}"),  # calls say whose they are
                 DATABASE_URL=database_url,
                 LLM_BASE_URL=llm.base_url,
                 LLM_API_KEY="test-key",
@@ -139,7 +140,7 @@ async def test_three_workers_duplicates_and_a_kill(
         for n in range(QUESTIONS_PER_USER)
         for user in users
     ]
-    victim, _ = workers[1]
+    victim, _ = workers[VICTIM]
     async with WebhookDeliverer([url for _, url in workers], SECRET) as telegram_side:
 
         async def kill_mid_load() -> None:
@@ -164,17 +165,23 @@ async def test_three_workers_duplicates_and_a_kill(
         assert all(d.attempts[-1] == (d.acked_by, "200") for d in again)
 
     assert not victim.running
-    answers = Counter(
-        str(c.params["text"])
-        for c in telegram.calls_to("sendMessage")
-        if "Answer:" in str(c.params["text"])
-    )
+    senders: dict[str, list[str]] = {}  # answer text -> the workers that sent it, in order
+    for call in telegram.calls_to("sendMessage"):
+        if "Answer:" in str(call.params["text"]):
+            senders.setdefault(str(call.params["text"]), []).append(call.caller)
     expected = {f"Answer: {d.update['message']['text']}" for d in deliveries}
-    missing = [a for a in expected if answers[a] == 0]
-    twice = {a: n for a, n in answers.items() if n > 1}
+    missing = [a for a in expected if a not in senders]
     assert not missing, f"{len(missing)} updates never answered: {missing[:5]}"
-    assert not twice, f"answered more than once: {twice}"
-    cut = [d for d in deliveries if any(w == 1 and s != "200" for w, s in d.attempts)]
+    # Exactly once, but for the one window no mark can close (docs/SCALING.md): the killed
+    # worker sent the answer and died before marking the update done, so the redelivery
+    # answered it again. Nothing else may answer twice: not a live worker, not two at once.
+    assert {w for who in senders.values() for w in who} >= {"w0", "w2"}  # callers recorded
+    twice = {a: who for a, who in senders.items() if len(who) > 1}
+    killed = f"w{VICTIM}"
+    assert all(who[0] == killed and len(who) == 2 and who[1] != killed for who in twice.values()), (
+        f"answered more than once: {twice}"
+    )
+    cut = [d for d in deliveries if any(w == VICTIM and s != "200" for w, s in d.attempts)]
     assert cut, "the kill hit no update in flight: the test proved nothing about redelivery"
 
     # The ledger: one row per paid key, every key from a delivered update, audit clean.

@@ -71,6 +71,7 @@ class TelegramCall:
     params: dict[str, Any]  # decoded fields (JSON-serialised values parsed back)
     files: dict[str, bytes] = field(default_factory=dict)  # multipart file parts by field name
     at: float = field(default_factory=time.monotonic)
+    caller: str = ""  # which client made it, when it came through `base_url_for(caller)`
 
 
 class FakeTelegram(StarsPayments, LocalHttpServer):
@@ -119,12 +120,18 @@ class FakeTelegram(StarsPayments, LocalHttpServer):
         """What TELEGRAM_API_BASE should be set to."""
         return self.origin
 
+    def base_url_for(self, caller: str) -> str:
+        """A TELEGRAM_API_BASE whose calls are recorded with `caller` (one per process)."""
+        return f"{self.origin}/via/{caller}"
+
     def _application(self) -> web.Application:
         return web.Application(client_max_size=20 * 1024 * 1024)  # photos arrive as multipart
 
     def _routes(self, app: web.Application) -> None:
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
         app.router.add_get("/file/bot{token}/{path:.+}", self._download)
+        app.router.add_route("*", "/via/{caller}/bot{token}/{method}", self._handle)
+        app.router.add_get("/via/{caller}/file/bot{token}/{path:.+}", self._download)
 
     async def _before_close(self) -> None:
         self._closing = True
@@ -264,7 +271,8 @@ class FakeTelegram(StarsPayments, LocalHttpServer):
             return _error(401, "Unauthorized")
         method = request.match_info["method"]
         params, files = await _read_params(request)
-        self.calls.append(TelegramCall(method=method, params=params, files=files))
+        caller = request.match_info.get("caller", "")
+        self.calls.append(TelegramCall(method=method, params=params, files=files, caller=caller))
         answer = getattr(self, f"_m_{method.lower()}", None)
         if answer is None:
             return _error(404, "Not Found: method not found")
