@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime
 
 import pytest
+import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from config.points_config import DEFAULT_RULES, PointsRules
@@ -25,6 +26,17 @@ from tests.support.database import (
 )
 from tests.support.fake_openai import FakeOpenAI
 from tests.support.telegram import BotHarness
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """structlog as the tests leave it (no entry point configures it in-process), but with
+    plain tracebacks: its default pretty-prints every frame's locals (the dispatcher, the bot,
+    the harness...), which took 10-20 s per logged exception."""
+    processors = list(structlog.get_config()["processors"])
+    processors[-1] = structlog.dev.ConsoleRenderer(
+        colors=False, exception_formatter=structlog.dev.plain_traceback
+    )
+    structlog.configure(processors=processors)
 
 
 @pytest.fixture(scope="session")
