@@ -50,6 +50,7 @@ async def test_bot_metrics_port(
     telegram: FakeTelegram,
     fake_llm: FakeOpenAI,
     database_url: str,
+    clean_db: None,  # the user below may have asked questions in an earlier test (10 s apart)
     processes: list[BotProcess],
 ) -> None:
     fake_llm.mode, fake_llm.reply, fake_llm.delay = "ok", None, 5.0
