@@ -31,7 +31,7 @@ from tests.support.telegram import BotHarness
 def pytest_configure(config: pytest.Config) -> None:
     """structlog as the tests leave it (no entry point configures it in-process), but with
     plain tracebacks: its default pretty-prints every frame's locals (the dispatcher, the bot,
-    the harness...), which took 10-20 s per logged exception."""
+    the harness...), which took 10-60 s per test that logs one."""
     processors = list(structlog.get_config()["processors"])
     processors[-1] = structlog.dev.ConsoleRenderer(
         colors=False, exception_formatter=structlog.dev.plain_traceback
